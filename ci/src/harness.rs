@@ -1,0 +1,600 @@
+//! The QEMU harness: boots a hypervisor with a guest kernel as dom0 under
+//! `qemu-system-x86_64 -accel tcg` and watches the serial console until the
+//! guest's result line, a Xen panic, a machine reset or a timeout.  Logs are
+//! kept under build/logs/.  Also the main job and the test command.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::xen::{self, Variant};
+use crate::{build_dir, repo, setup, status, step, Result};
+
+/// How the guest kernel runs as dom0.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// PVH dom0 (HVM container) that enters long mode with its own page
+    /// tables; TCG has no nested paging, so it runs on shadow paging.
+    Hvm64,
+    /// 32-bit PVH dom0 with 2-level paging, 4 KiB pages.
+    Hvm32,
+    /// 32-bit PVH dom0 with 2-level paging and 4 MiB pages.
+    Hvm32Pse,
+    /// 32-bit PVH dom0 with PAE paging.
+    Hvm32Pae,
+    /// 64-bit PV dom0 in shadow mode (`dom0=shadow`).
+    Pv64Shadow,
+    /// 64-bit PV dom0 without shadow paging (Xen's PV MMU only).
+    Pv64,
+}
+
+impl Mode {
+    pub const ALL: &'static [Mode] = &[
+        Mode::Hvm64,
+        Mode::Hvm32,
+        Mode::Hvm32Pse,
+        Mode::Hvm32Pae,
+        Mode::Pv64Shadow,
+        Mode::Pv64,
+    ];
+
+    pub fn parse(s: &str) -> Result<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|m| m.name()).collect();
+                format!("unknown mode {s:?} ({})", names.join(", "))
+            })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Hvm64 => "hvm64",
+            Mode::Hvm32 => "hvm32",
+            Mode::Hvm32Pse => "hvm32pse",
+            Mode::Hvm32Pae => "hvm32pae",
+            Mode::Pv64Shadow => "pv64-shadow",
+            Mode::Pv64 => "pv64",
+        }
+    }
+
+    /// The guest kernel's own name for the paging mode it sets up.
+    fn guest_mode(self) -> &'static str {
+        match self {
+            Mode::Pv64Shadow => "pv64",
+            m => m.name(),
+        }
+    }
+
+    /// Whether Xen shadows this dom0's page tables.
+    pub fn shadowed(self) -> bool {
+        self != Mode::Pv64
+    }
+
+    fn xen_dom0_args(self) -> &'static str {
+        match self {
+            Mode::Hvm64 | Mode::Hvm32 | Mode::Hvm32Pse | Mode::Hvm32Pae => {
+                "dom0=pvh,shadow dom0-iommu=none"
+            }
+            Mode::Pv64Shadow => "dom0=shadow",
+            Mode::Pv64 => "",
+        }
+    }
+}
+
+/// The built guest kernels: guest mode name -> ELF.
+pub type Guests = BTreeMap<String, PathBuf>;
+
+/// Builds the guest test kernels (tests/guest/build.sh prints one
+/// `<mode> <path>` line per kernel).
+pub fn build_guests() -> Result<Guests> {
+    step!("building guest test kernels (tests/guest)");
+    let out = setup::output(Command::new("sh").arg(repo().join("tests/guest/build.sh")))?;
+    let mut guests = Guests::new();
+    for line in out.lines() {
+        let mut w = line.split_whitespace();
+        if let (Some(mode), Some(path)) = (w.next(), w.next()) {
+            guests.insert(mode.to_string(), PathBuf::from(path));
+        }
+    }
+    if guests.is_empty() {
+        return Err("tests/guest/build.sh listed no kernel".into());
+    }
+    Ok(guests)
+}
+
+/// How a boot ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The guest printed `N passed, M failed`.
+    Result {
+        passed: u32,
+        failed: u32,
+    },
+    /// Xen panicked; the line says why (e.g. a BUG in an unported entry).
+    Panic(String),
+    /// QEMU exited (machine reset with -no-reboot, or poweroff) first.
+    Exited,
+    Timeout,
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Result { passed, failed } => write!(f, "{passed} passed, {failed} failed"),
+            Outcome::Panic(why) => write!(f, "Xen panic: {why}"),
+            Outcome::Exited => write!(f, "machine stopped before the guest's result line"),
+            Outcome::Timeout => write!(f, "timeout"),
+        }
+    }
+}
+
+pub struct Finished {
+    pub outcome: Outcome,
+    pub log: String,
+    pub log_path: PathBuf,
+    /// The first `xen-shadow-rs: ... called: not ported` line, if any.
+    pub unported: Option<String>,
+    /// The Xen banner and shadow-implementation lines.
+    pub banner: Vec<String>,
+    pub seconds: f64,
+}
+
+/// One boot: hypervisor + guest + mode.
+pub struct Boot {
+    name: String,
+    xen: PathBuf,
+    guest: PathBuf,
+    mode: Mode,
+    timeout: Duration,
+}
+
+impl Boot {
+    pub fn new(
+        xen_dir: &Path,
+        v: Variant,
+        debug: bool,
+        mode: Mode,
+        guests: &Guests,
+    ) -> Result<Self> {
+        let guest = guests
+            .get(mode.guest_mode())
+            .ok_or_else(|| format!("no guest kernel for mode {}", mode.guest_mode()))?
+            .clone();
+        Ok(Boot {
+            name: format!(
+                "{}{}-{}",
+                v.name(),
+                if debug { "-debug" } else { "" },
+                mode.name()
+            ),
+            xen: xen_dir.join("xen"),
+            guest,
+            mode,
+            timeout: Duration::from_secs(120),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn run(&self) -> Result<Finished> {
+        let logs = build_dir().join("logs");
+        fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
+        let log_path = logs.join(format!("{}.log", self.name));
+        let append = format!(
+            "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot=false {} dom0_mem=256M,max:256M dom0_max_vcpus=1",
+            self.mode.xen_dom0_args()
+        );
+        // QEMU's -initrd takes "file args": the dom0 command line follows
+        // the file name (commas doubled; we have none).
+        let initrd = format!("{} mode={}", self.guest.display(), self.mode.guest_mode());
+        let start = Instant::now();
+        let mut child = Command::new("qemu-system-x86_64")
+            .args(["-accel", "tcg", "-m", "512", "-smp", "1", "-no-reboot"])
+            .args(["-display", "none", "-monitor", "none", "-serial", "stdio"])
+            .arg("-kernel")
+            .arg(&self.xen)
+            .arg("-append")
+            .arg(&append)
+            .arg("-initrd")
+            .arg(&initrd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("qemu-system-x86_64: {e}"))?;
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel::<Option<String>>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).split(b'\n').map_while(|l| l.ok()) {
+                let line = String::from_utf8_lossy(&line)
+                    .trim_end_matches('\r')
+                    .to_string();
+                if tx.send(Some(line)).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send(None);
+        });
+        let mut log = String::new();
+        let mut unported = None;
+        let mut banner = Vec::new();
+        let outcome = loop {
+            let left = self.timeout.saturating_sub(start.elapsed());
+            match rx.recv_timeout(left) {
+                Ok(Some(line)) => {
+                    log.push_str(&line);
+                    log.push('\n');
+                    if let Some(o) = classify(&line, &mut unported, &mut banner) {
+                        // A panic prints a register dump after its first
+                        // line; keep a little more of it for the log.
+                        if matches!(o, Outcome::Panic(_)) {
+                            let until = Instant::now() + Duration::from_secs(2);
+                            while let Ok(Some(l)) =
+                                rx.recv_timeout(until.saturating_duration_since(Instant::now()))
+                            {
+                                log.push_str(&l);
+                                log.push('\n');
+                            }
+                        }
+                        break o;
+                    }
+                }
+                Ok(None) => break Outcome::Exited,
+                Err(mpsc::RecvTimeoutError::Timeout) => break Outcome::Timeout,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break Outcome::Exited,
+            }
+        };
+        let _ = child.kill();
+        let _ = child.wait();
+        let mut f = fs::File::create(&log_path).map_err(|e| e.to_string())?;
+        let _ = writeln!(
+            f,
+            "# qemu -kernel {} -append '{append}' -initrd '{initrd}'",
+            self.xen.display()
+        );
+        let _ = f.write_all(log.as_bytes());
+        let _ = writeln!(f, "# outcome: {outcome}");
+        Ok(Finished {
+            outcome,
+            log,
+            log_path,
+            unported,
+            banner,
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// Reads one serial line: the guest's result, a Xen panic, or notes.
+fn classify(
+    line: &str,
+    unported: &mut Option<String>,
+    banner: &mut Vec<String>,
+) -> Option<Outcome> {
+    if line.contains("Xen version") || line.contains("Shadow paging:") {
+        banner.push(line.to_string());
+    }
+    if line.contains("xen-shadow-rs:") && line.contains("not ported") && unported.is_none() {
+        *unported = Some(line.to_string());
+    }
+    if line.contains("Panic on CPU") {
+        return None; // the reason follows on the next line
+    }
+    if line.contains("Xen BUG at")
+        || line.contains("Assertion '")
+        || line.contains("FATAL PAGE FAULT")
+        || line.contains("FATAL TRAP")
+    {
+        return Some(Outcome::Panic(
+            line.trim_start_matches("(XEN) ").to_string(),
+        ));
+    }
+    parse_result(line).map(|(passed, failed)| Outcome::Result { passed, failed })
+}
+
+/// `N passed, M failed` at the end of a line (Xen may prefix dom0 output).
+pub fn parse_result(line: &str) -> Option<(u32, u32)> {
+    let tail = line.trim_end();
+    let idx = tail.rfind(" passed, ")?;
+    let passed: u32 = tail[..idx]
+        .rsplit(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    let rest = tail[idx + " passed, ".len()..].strip_suffix(" failed")?;
+    Some((passed, rest.parse().ok()?))
+}
+
+/// Runs boots two at a time (2 cores), in order of the input.
+pub fn run_all(boots: Vec<Boot>) -> Vec<(String, Result<Finished>)> {
+    let mut results = Vec::new();
+    let mut it = boots.into_iter();
+    loop {
+        let batch: Vec<Boot> = it.by_ref().take(2).collect();
+        if batch.is_empty() {
+            break;
+        }
+        let handles: Vec<_> = batch
+            .into_iter()
+            .map(|b| std::thread::spawn(move || (b.name().to_string(), b.run())))
+            .collect();
+        for h in handles {
+            let (name, r) = h.join().expect("boot thread");
+            match &r {
+                Ok(f) => step!(
+                    "boot {name}: {} ({:.1} s, log {})",
+                    f.outcome,
+                    f.seconds,
+                    f.log_path.display()
+                ),
+                Err(e) => step!("boot {name}: error {e}"),
+            }
+            results.push((name, r));
+        }
+    }
+    results
+}
+
+/// What a boot is expected to do while the port is incomplete.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// All guest tests pass.
+    Pass,
+    /// The guest passes, or Xen BUG()s in an entry point that docs/status.md
+    /// lists as not ported yet (the rust hypervisor on shadow paging until
+    /// the port lands).  Anything else fails.
+    PassOrUnported,
+}
+
+fn judge(f: &Finished, expect: Expect) -> std::result::Result<String, String> {
+    match (&f.outcome, expect) {
+        (Outcome::Result { passed, failed: 0 }, _) if *passed > 0 => Ok(format!("{}", f.outcome)),
+        (Outcome::Panic(_), Expect::PassOrUnported) if f.unported.is_some() => {
+            let line = f.unported.as_deref().unwrap_or("");
+            Ok(format!(
+                "stopped at an unported entry point: {}",
+                line.trim_start_matches("(XEN) ")
+            ))
+        }
+        _ => Err(format!("{}", f.outcome)),
+    }
+}
+
+/// README command 1: build both hypervisors from one patched tree and show
+/// the Rust shadow code at work.
+pub fn main_job() -> Result {
+    setup::setup()?;
+    let src = xen::fetch()?;
+    let reference = xen::build(&src, Variant::Reference, false)?;
+    let rust = xen::build(&src, Variant::Rust, false)?;
+    let guests = build_guests()?;
+    let boots = vec![
+        Boot::new(&rust, Variant::Rust, false, Mode::Hvm64, &guests)?,
+        Boot::new(&rust, Variant::Rust, false, Mode::Pv64, &guests)?,
+        Boot::new(&reference, Variant::Reference, false, Mode::Hvm64, &guests)?,
+    ];
+    let expects = [Expect::PassOrUnported, Expect::Pass, Expect::Pass];
+    let mut ok = true;
+    for ((name, r), expect) in run_all(boots).into_iter().zip(expects) {
+        let f = r?;
+        println!("\n---- {name} ----");
+        for b in &f.banner {
+            println!("{b}");
+        }
+        let guest_lines: Vec<&str> = f
+            .log
+            .lines()
+            .filter(|l| {
+                l.contains("test ") || parse_result(l).is_some() || l.contains("xen-shadow-rs:")
+            })
+            .collect();
+        for l in guest_lines.iter().rev().take(12).rev() {
+            println!("{l}");
+        }
+        match judge(&f, expect) {
+            Ok(s) => println!("{name}: {s}"),
+            Err(s) => {
+                println!("{name}: FAILED: {s} (log {})", f.log_path.display());
+                ok = false;
+            }
+        }
+    }
+    if ok {
+        Ok(())
+    } else {
+        Err("main job failed".into())
+    }
+}
+
+/// README command 2: everything (host tests, builds, boots).
+pub fn test_all() -> Result {
+    let mut results: Vec<(String, std::result::Result<String, String>)> = Vec::new();
+    setup::setup()?;
+
+    step!("cargo test (host: paging algorithms, xtask)");
+    let host = setup::run(
+        Command::new("cargo")
+            .args(["test", "--quiet"])
+            .current_dir(repo()),
+    );
+    results.push(("host cargo test".into(), host.map(|_| "ok".into())));
+
+    let expected_status = status::render();
+    let on_disk = fs::read_to_string(repo().join("docs/status.md")).unwrap_or_default();
+    results.push((
+        "docs/status.md matches the entry catalogue".into(),
+        if on_disk == expected_status {
+            Ok("ok".into())
+        } else {
+            Err("out of date: run `cargo xtask status > docs/status.md`".into())
+        },
+    ));
+
+    let src = xen::fetch()?;
+    let reference = xen::build(&src, Variant::Reference, false);
+    results.push((
+        "build reference + checks".into(),
+        reference
+            .as_ref()
+            .map(|_| "ok".into())
+            .map_err(Clone::clone),
+    ));
+    let rust = xen::build(&src, Variant::Rust, false);
+    results.push((
+        "build rust + checks".into(),
+        rust.as_ref().map(|_| "ok".into()).map_err(Clone::clone),
+    ));
+
+    let guests = build_guests();
+    results.push((
+        "build guest kernels".into(),
+        guests.as_ref().map(|_| "ok".into()).map_err(Clone::clone),
+    ));
+
+    if let (Ok(reference), Ok(rust), Ok(guests)) = (&reference, &rust, &guests) {
+        let mut boots = Vec::new();
+        let mut expects = Vec::new();
+        for &mode in Mode::ALL {
+            if !guests.contains_key(mode.guest_mode()) {
+                continue;
+            }
+            boots.push(Boot::new(
+                reference,
+                Variant::Reference,
+                false,
+                mode,
+                guests,
+            )?);
+            expects.push(Expect::Pass);
+            boots.push(Boot::new(rust, Variant::Rust, false, mode, guests)?);
+            expects.push(if mode.shadowed() {
+                Expect::PassOrUnported
+            } else {
+                Expect::Pass
+            });
+        }
+        for ((name, r), expect) in run_all(boots).into_iter().zip(expects) {
+            let verdict = match r {
+                Ok(f) => {
+                    judge(&f, expect).map_err(|e| format!("{e} (log {})", f.log_path.display()))
+                }
+                Err(e) => Err(e),
+            };
+            results.push((format!("boot {name}"), verdict));
+        }
+    }
+
+    println!("\n{:<50} result", "check");
+    let (mut passed, mut failed) = (0, 0);
+    for (name, r) in &results {
+        match r {
+            Ok(s) => {
+                passed += 1;
+                println!("{name:<50} PASS  {s}");
+            }
+            Err(s) => {
+                failed += 1;
+                println!("{name:<50} FAIL  {s}");
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{failed} checks failed"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_line_is_parsed_with_or_without_prefix() {
+        assert_eq!(parse_result("12 passed, 0 failed"), Some((12, 0)));
+        assert_eq!(parse_result("(d0) 3 passed, 2 failed"), Some((3, 2)));
+        assert_eq!(parse_result("3 passed, 2 failed, and more"), None);
+        assert_eq!(parse_result("passed, failed"), None);
+    }
+
+    #[test]
+    fn panics_and_unported_entries_are_recognised() {
+        let (mut u, mut b) = (None, Vec::new());
+        assert_eq!(classify("(XEN) xen-shadow-rs: d0v0: sh_update_cr3__guest_4 called: not ported to Rust yet (docs/status.md)", &mut u, &mut b), None);
+        assert!(u.is_some());
+        assert!(matches!(
+            classify("(XEN) Xen BUG at src/unported.rs:39", &mut u, &mut b),
+            Some(Outcome::Panic(_))
+        ));
+        classify(
+            "(XEN) Xen version 4.17.5-shadow-rs (Debian 4.17.5+72-g01140da4e8-1)",
+            &mut u,
+            &mut b,
+        );
+        assert_eq!(b.len(), 1);
+    }
+
+    #[test]
+    fn judging_follows_expectations() {
+        let f = |outcome, unported: Option<&str>| Finished {
+            outcome,
+            log: String::new(),
+            log_path: PathBuf::new(),
+            unported: unported.map(str::to_string),
+            banner: vec![],
+            seconds: 0.0,
+        };
+        let pass = f(
+            Outcome::Result {
+                passed: 5,
+                failed: 0,
+            },
+            None,
+        );
+        assert!(judge(&pass, Expect::Pass).is_ok());
+        assert!(judge(
+            &f(
+                Outcome::Result {
+                    passed: 5,
+                    failed: 1
+                },
+                None
+            ),
+            Expect::PassOrUnported
+        )
+        .is_err());
+        assert!(judge(
+            &f(
+                Outcome::Result {
+                    passed: 0,
+                    failed: 0
+                },
+                None
+            ),
+            Expect::Pass
+        )
+        .is_err());
+        let bug = f(
+            Outcome::Panic("Xen BUG".into()),
+            Some("sh_page_fault__guest_4 called: not ported"),
+        );
+        assert!(judge(&bug, Expect::PassOrUnported).is_ok());
+        assert!(judge(&bug, Expect::Pass).is_err());
+        assert!(judge(
+            &f(Outcome::Panic("FATAL PAGE FAULT".into()), None),
+            Expect::PassOrUnported
+        )
+        .is_err());
+        assert!(judge(&f(Outcome::Timeout, None), Expect::PassOrUnported).is_err());
+    }
+}

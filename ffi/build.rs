@@ -1,0 +1,291 @@
+//! Build script of the `ffi` crate.  It runs inside Xen's build (see
+//! `ffi/xen-object.sh`), which passes the configured tree and its CFLAGS:
+//!
+//! * `XEN_SRCTREE`  – the Xen source tree (`xen/`),
+//! * `XEN_OBJTREE`  – the build (output) tree holding `.config` and the
+//!   generated headers,
+//! * `XEN_SHADOW_CFLAGS` – `$(XEN_CFLAGS) $(CFLAGS-y)` as Xen's make has them.
+//!
+//! It produces three things, all from that tree, because struct layouts
+//! depend on `.config` (CONFIG_HVM, CONFIG_PV, CONFIG_BIGMEM, NDEBUG, ...):
+//!
+//! 1. `bindings.rs`: bindgen over `c/bindings.h` (libclang);
+//! 2. `layout.rs`: compile-time assertions that every struct size and field
+//!    offset Rust relies on, as bindgen (clang) computed it, equals what GCC
+//!    computes with Xen's exact flags (the asm-offsets technique);
+//! 3. `libxen_shadow_helpers.a`: `c/helpers.c`, wrappers of Xen's static
+//!    inlines and macros, compiled by GCC with Xen's exact flags.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Every (C type, C member path, Rust member path) whose offset Rust code
+/// relies on.  A member path of "" checks `sizeof` only.  Rust paths differ
+/// from C paths where bindgen names anonymous unions (`__bindgen_anon_N`).
+/// Add an entry here whenever Rust code starts touching a field.
+const LAYOUT: &[(&str, &str, &str)] = &[
+    // The dispatch table Rust fills: size and every field.
+    ("paging_mode", "", ""),
+    ("paging_mode", "page_fault", "page_fault"),
+    ("paging_mode", "invlpg", "invlpg"),
+    ("paging_mode", "gva_to_gfn", "gva_to_gfn"),
+    ("paging_mode", "p2m_ga_to_gfn", "p2m_ga_to_gfn"),
+    ("paging_mode", "update_cr3", "update_cr3"),
+    ("paging_mode", "update_paging_modes", "update_paging_modes"),
+    ("paging_mode", "flush_tlb", "flush_tlb"),
+    ("paging_mode", "guest_levels", "guest_levels"),
+    ("paging_mode", "shadow", "shadow"),
+    (
+        "paging_mode",
+        "shadow.detach_old_tables",
+        "shadow.detach_old_tables",
+    ),
+    (
+        "paging_mode",
+        "shadow.write_guest_entry",
+        "shadow.write_guest_entry",
+    ),
+    (
+        "paging_mode",
+        "shadow.cmpxchg_guest_entry",
+        "shadow.cmpxchg_guest_entry",
+    ),
+    ("paging_mode", "shadow.guess_wrmap", "shadow.guess_wrmap"),
+    (
+        "paging_mode",
+        "shadow.pagetable_dying",
+        "shadow.pagetable_dying",
+    ),
+    (
+        "paging_mode",
+        "shadow.trace_emul_write_val",
+        "shadow.trace_emul_write_val",
+    ),
+    (
+        "paging_mode",
+        "shadow.shadow_levels",
+        "shadow.shadow_levels",
+    ),
+    // Read by the entry points to name the faulting domain and vCPU.
+    ("vcpu", "", ""),
+    ("vcpu", "vcpu_id", "vcpu_id"),
+    ("vcpu", "domain", "domain"),
+    ("vcpu", "arch.paging.mode", "arch.paging.mode"),
+    ("domain", "", ""),
+    ("domain", "domain_id", "domain_id"),
+    ("domain", "arch.paging.mode", "arch.paging.mode"),
+    // Frame table entries, walked by every shadow operation.
+    ("page_info", "", ""),
+    ("page_info", "count_info", "count_info"),
+    (
+        "page_info",
+        "shadow_flags",
+        "__bindgen_anon_2.__bindgen_anon_2.shadow_flags",
+    ),
+    // `current` and per-cpu data live in the cpu_info block at the stack top.
+    ("cpu_info", "", ""),
+    ("cpu_info", "current_vcpu", "current_vcpu"),
+    ("cpu_info", "per_cpu_offset", "per_cpu_offset"),
+];
+
+fn main() {
+    for var in ["XEN_SRCTREE", "XEN_OBJTREE", "XEN_SHADOW_CFLAGS"] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    println!("cargo:rerun-if-changed=c/bindings.h");
+    println!("cargo:rerun-if-changed=c/helpers.c");
+    println!("cargo:rerun-if-changed=build.rs");
+
+    let (Some(src), Some(obj), Some(cflags)) = (
+        env::var_os("XEN_SRCTREE"),
+        env::var_os("XEN_OBJTREE"),
+        env::var("XEN_SHADOW_CFLAGS").ok(),
+    ) else {
+        panic!(
+            "the ffi crate is built from Xen's make (ffi/xen-object.sh), which sets \
+             XEN_SRCTREE, XEN_OBJTREE and XEN_SHADOW_CFLAGS; use `cargo xtask build`"
+        );
+    };
+    let src = PathBuf::from(src);
+    let obj = PathBuf::from(obj);
+    println!("cargo:rerun-if-changed={}", obj.join(".config").display());
+    let out = PathBuf::from(env::var_os("OUT_DIR").unwrap());
+    let here = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
+
+    let flags = xen_flags(&cflags, &obj, &src);
+    let config = fs::read_to_string(obj.join(".config")).expect("read .config");
+    let debug = config.lines().any(|l| l == "CONFIG_DEBUG=y");
+    println!("cargo::rustc-check-cfg=cfg(xen_debug)");
+    if debug {
+        println!("cargo:rustc-cfg=xen_debug");
+    }
+
+    generate_bindings(&flags, &here, &out);
+    generate_layout_checks(&flags, &here, &out);
+    compile_helpers(&flags, &here);
+}
+
+/// Splits Xen's CFLAGS and makes relative include paths absolute (cargo runs
+/// build scripts in the package directory, make ran in the object tree).
+/// The shadow directory is added for `private.h`.
+fn xen_flags(cflags: &str, obj: &Path, src: &Path) -> Vec<String> {
+    let mut flags = Vec::new();
+    let mut it = cflags.split_whitespace().peekable();
+    let abs = |p: &str| -> String {
+        if Path::new(p).is_absolute() {
+            p.to_string()
+        } else {
+            obj.join(p).display().to_string()
+        }
+    };
+    while let Some(f) = it.next() {
+        if f == "-include" {
+            let file = it.next().expect("-include without a file");
+            flags.push(f.to_string());
+            flags.push(abs(file));
+        } else if let Some(dir) = f.strip_prefix("-I") {
+            flags.push(format!("-I{}", abs(dir)));
+        } else if let Some(dir) = f.strip_prefix("-Wa,-I") {
+            flags.push(format!("-Wa,-I{}", abs(dir)));
+        } else {
+            flags.push(f.to_string());
+        }
+    }
+    flags.push(format!("-I{}", src.join("arch/x86/mm/shadow").display()));
+    // Xen's config.h makes the assembler `.include` asm-macros.h by a path
+    // relative to the object tree, where make runs.
+    flags.push(format!("-Wa,-I{}", obj.display()));
+    flags
+}
+
+/// The subset of GCC's flags that matter to libclang's view of the headers.
+fn clang_flags(flags: &[String]) -> Vec<String> {
+    let mut out = vec!["--target=x86_64-unknown-none-elf".to_string()];
+    let mut it = flags.iter();
+    while let Some(f) = it.next() {
+        if f == "-include" {
+            out.push(f.clone());
+            out.push(it.next().unwrap().clone());
+        } else if f.starts_with("-I")
+            || f.starts_with("-D")
+            || f.starts_with("-std=")
+            || f == "-nostdinc"
+            || f == "-m64"
+            || f == "-fno-builtin"
+        {
+            out.push(f.clone());
+        }
+    }
+    // Xen's headers use `__attribute__((cf_check))`, unknown to clang.
+    out.push("-Wno-unknown-attributes".to_string());
+    out
+}
+
+fn generate_bindings(flags: &[String], here: &Path, out: &Path) {
+    let bindings = bindgen::Builder::default()
+        .header(here.join("c/bindings.h").display().to_string())
+        .clang_args(clang_flags(flags))
+        .use_core()
+        .ctypes_prefix("core::ffi")
+        .layout_tests(false) // checked against GCC in layout.rs instead
+        .derive_default(false)
+        .derive_debug(false)
+        .generate_comments(false)
+        .prepend_enum_name(false)
+        .allowlist_type("vcpu|domain|page_info|paging_mode|cpu_info|cpu_user_regs")
+        .allowlist_type("p2m_domain|p2m_type_t|p2m_access_t|p2m_query_t|sh_emulate_ctxt")
+        .allowlist_type("mfn_t|gfn_t|pagetable_t|paddr_t|intpte_t")
+        // Functions are declared by hand in src/xen.rs: Xen's headers give
+        // every declaration hidden visibility (`#pragma GCC visibility`),
+        // and bindgen emits no function bindings for them.
+        .allowlist_var("SH_type_.*|SHF_.*|PGC_.*|PGT_.*|_PAGE_.*|PAGING_.*")
+        .opaque_type("spinlock_t|rspinlock_t")
+        .generate()
+        .expect("bindgen over c/bindings.h");
+    bindings
+        .write_to_file(out.join("bindings.rs"))
+        .expect("write bindings.rs");
+}
+
+/// The asm-offsets technique: GCC evaluates `offsetof`/`sizeof` with Xen's
+/// own flags and prints them into its assembly output, where we read them
+/// back.  The Rust side asserts the same values at compile time, so a
+/// difference between clang's layout (bindgen) and GCC's (Xen) is a build
+/// error, not a memory corruption.
+fn generate_layout_checks(flags: &[String], here: &Path, out: &Path) {
+    let mut c = String::from("#include \"bindings.h\"\n");
+    c.push_str("#define XSR_VAL(n, v) asm volatile (\"\\n.ascii \\\"==>\" #n \" %0<==\\\"\" :: \"i\" (v))\n");
+    c.push_str("void xsr_layout(void);\nvoid xsr_layout(void)\n{\n");
+    for (i, (ty, cpath, _)) in LAYOUT.iter().enumerate() {
+        if cpath.is_empty() {
+            writeln!(c, "    XSR_VAL({i}, sizeof(struct {ty}));").unwrap();
+        } else {
+            writeln!(c, "    XSR_VAL({i}, offsetof(struct {ty}, {cpath}));").unwrap();
+        }
+    }
+    c.push_str("}\n");
+    let cfile = out.join("layout.c");
+    fs::write(&cfile, c).unwrap();
+    let sfile = out.join("layout.s");
+    let status = Command::new("gcc")
+        .args(flags)
+        .arg(format!("-I{}", here.join("c").display()))
+        .args(["-S", "-o"])
+        .arg(&sfile)
+        .arg(&cfile)
+        .status()
+        .expect("run gcc");
+    assert!(
+        status.success(),
+        "gcc failed on the layout probe {}",
+        cfile.display()
+    );
+    let asm = fs::read_to_string(&sfile).unwrap();
+    let mut values = vec![None; LAYOUT.len()];
+    for part in asm.split("==>").skip(1) {
+        let body = part.split("<==").next().unwrap();
+        let mut words = body.split_whitespace();
+        let idx: usize = words.next().unwrap().parse().unwrap();
+        let val = words.next().unwrap().trim_start_matches('$');
+        values[idx] = Some(val.parse::<u64>().expect("layout value"));
+    }
+    let mut rs = String::from("// Generated by ffi/build.rs: GCC's layout of what Rust touches.\n");
+    for ((ty, cpath, rpath), v) in LAYOUT.iter().zip(values) {
+        let v = v.unwrap_or_else(|| panic!("no layout value for {ty}.{cpath}"));
+        if cpath.is_empty() {
+            writeln!(
+                rs,
+                "const _: () = assert!(core::mem::size_of::<crate::bindings::{ty}>() == {v}, \
+                 \"sizeof(struct {ty}): bindgen and GCC differ\");"
+            )
+            .unwrap();
+        } else {
+            writeln!(
+                rs,
+                "const _: () = assert!(core::mem::offset_of!(crate::bindings::{ty}, {rpath}) == {v}, \
+                 \"offsetof(struct {ty}, {cpath}): bindgen and GCC differ\");"
+            )
+            .unwrap();
+        }
+    }
+    fs::write(out.join("layout.rs"), rs).unwrap();
+}
+
+fn compile_helpers(flags: &[String], here: &Path) {
+    let mut build = cc::Build::new();
+    build
+        .compiler("gcc")
+        .no_default_flags(true)
+        .cargo_warnings(true)
+        .warnings(true) // -Wall, as Xen; -Werror comes with Xen's CFLAGS
+        .extra_warnings(false)
+        .file(here.join("c/helpers.c"))
+        .include(here.join("c"));
+    for f in flags {
+        build.flag(f);
+    }
+    build.compile("xen_shadow_helpers");
+}

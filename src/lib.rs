@@ -1,0 +1,43 @@
+//! The object Xen links in place of `guest_{2,3,4}.o` (multi.c): the C ABI
+//! exports common.c calls, the `sh_paging_mode__guest_N` dispatch tables,
+//! the panic handler and the boot banner.  Built only for Xen, from Xen's
+//! make, by `ffi/xen-object.sh`.  The paging algorithms live in the generic
+//! `xen-shadow-rs` crate; this crate only adapts them to Xen's ABI.
+#![no_std]
+#![allow(non_upper_case_globals)]
+// Exported names must match C (`sh_…__guest_N`).
+#![allow(non_snake_case)]
+
+pub mod exports;
+pub mod paging_mode;
+pub mod port;
+mod unported;
+
+use ffi::{xen_bug, xen_printk};
+
+/// Called once at boot by `rust-glue.c` (a presmp initcall): announces that
+/// the shadow code of this hypervisor is the Rust one.
+#[no_mangle]
+pub extern "C" fn xen_shadow_rs_init() {
+    xen_printk!(
+        "Shadow paging: xen-shadow-rs {} (Rust) replaces multi.c for guest levels 2, 3, 4{}\n",
+        env!("CARGO_PKG_VERSION"),
+        if cfg!(xen_debug) { ", debug" } else { "" }
+    );
+}
+
+/// A Rust panic inside Xen is a hypervisor bug: report where, then crash the
+/// host the way BUG() does (Xen prints "Xen BUG at …" and panics).
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    match info.location() {
+        Some(l) => xen_printk!(
+            "xen-shadow-rs: Rust panic at {}:{}: {}\n",
+            l.file(),
+            l.line(),
+            info.message()
+        ),
+        None => xen_printk!("xen-shadow-rs: Rust panic: {}\n", info.message()),
+    }
+    xen_bug!()
+}
