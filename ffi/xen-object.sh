@@ -28,6 +28,11 @@ RUSTFLAGS="$RUSTFLAGS -Z direct-access-external-data=yes -C jump-tables=no"
 RUSTFLAGS="$RUSTFLAGS -Z retpoline-external-thunk -Z function-return=thunk-extern"
 RUSTFLAGS="$RUSTFLAGS -Z cf-protection=branch -C no-redzone=yes -C force-frame-pointers=no"
 RUSTFLAGS="$RUSTFLAGS -Z emit-stack-sizes"
+# Legacy mangling keeps local symbol names short: Xen's symbol table code
+# copies names into KSYM_NAME_LEN (127) byte buffers without a bound, and a
+# v0-mangled generic instance plus its file prefix overflowed it while Xen
+# printed a call trace (seen: #GP in vprintk_common after a BUG()).
+RUSTFLAGS="$RUSTFLAGS -C symbol-mangling-version=legacy"
 export RUSTFLAGS
 export RUSTC_BOOTSTRAP=1
 export XEN_OBJTREE XEN_SRCTREE XEN_SHADOW_CFLAGS XEN_SHADOW_HEADER
@@ -57,7 +62,11 @@ main=$(printf '%s\n' "$members" | grep -E '^xen_shadow-[0-9a-f]+\.xen_shadow\..*
 # .stack_sizes (from -Z emit-stack-sizes) is read by `cargo xtask stack`
 # from this copy; it must not reach Xen's linker script.
 ld -melf_x86_64 -r -o "$work/rust_multi_full.o" $(for m in $members; do printf '%s/%s ' "$work" "$m"; done)
+# The FILE symbol prefixes every local symbol in Xen's symbol table; give it
+# the object's own short name, as Xen's build does for C objects.
+file_sym=$(readelf -sW "$work/$main" | awk '$4 == "FILE" {print $8; exit}')
 objcopy --remove-section=.stack_sizes --remove-section=.llvm_addrsig \
+    ${file_sym:+--redefine-sym "$file_sym=shadow/rust_multi.o"} \
     "$work/rust_multi_full.o" "$work/rust_multi.o"
 
 sh "$here/ffi/check-object.sh" "$work/rust_multi.o"

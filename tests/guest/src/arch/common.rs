@@ -1,0 +1,98 @@
+//! Code shared by the 32- and 64-bit builds.
+
+#[cfg(target_arch = "x86")]
+use core::arch::x86 as cpu_arch;
+#[cfg(target_arch = "x86_64")]
+use core::arch::x86_64 as cpu_arch;
+
+use core::arch::asm;
+
+extern "C" {
+    static __image_start: u8;
+    static __image_end: u8;
+    static __extable_start: [usize; 0];
+    static __extable_end: [usize; 0];
+}
+
+/// [start, end) of the loaded image, page aligned (from the linker script).
+pub fn image_range() -> (usize, usize) {
+    (&raw const __image_start as usize, &raw const __image_end as usize)
+}
+
+/// The exception fixup table: pairs of (faulting instruction, resume point)
+/// emitted by the probe helpers in the arch assembly.
+pub fn extable() -> &'static [[usize; 2]] {
+    // SAFETY: the linker script brackets the `.extable` input sections with
+    // these symbols; the section holds only pairs of pointer-sized words.
+    unsafe {
+        let start = &raw const __extable_start as *const [usize; 2];
+        let end = &raw const __extable_end as *const [usize; 2];
+        core::slice::from_raw_parts(start, end.offset_from(start) as usize)
+    }
+}
+
+/// CPUID, returns (eax, ebx, ecx, edx).
+pub fn cpuid(leaf: u32, subleaf: u32) -> (u32, u32, u32, u32) {
+    // CPUID has no side effects (Xen intercepts it for HVM guests).
+    let r = cpu_arch::__cpuid_count(leaf, subleaf);
+    (r.eax, r.ebx, r.ecx, r.edx)
+}
+
+/// # Safety
+/// `msr` must exist; HVM only (a PV kernel cannot run RDMSR).
+pub unsafe fn rdmsr(msr: u32) -> u64 {
+    let (lo, hi): (u32, u32);
+    // SAFETY: caller guarantees the MSR exists.
+    unsafe { asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nostack)) };
+    ((hi as u64) << 32) | lo as u64
+}
+
+/// # Safety
+/// The write must be valid for `msr` and not break the running kernel.
+pub unsafe fn wrmsr(msr: u32, val: u64) {
+    // SAFETY: caller guarantees the write is valid.
+    unsafe {
+        asm!("wrmsr", in("ecx") msr, in("eax") val as u32, in("edx") (val >> 32) as u32, options(nostack))
+    };
+}
+
+macro_rules! cr_access {
+    ($read:ident, $write:ident, $reg:literal) => {
+        #[allow(dead_code)]
+        pub fn $read() -> usize {
+            let v: usize;
+            // SAFETY: reading a control register has no side effects (for
+            // PV, Xen emulates the read).
+            unsafe { asm!(concat!("mov {}, ", $reg), out(reg) v, options(nomem, nostack, preserves_flags)) };
+            v
+        }
+        /// # Safety
+        /// The new value must keep the running kernel's mappings valid.
+        #[allow(dead_code)]
+        pub unsafe fn $write(v: usize) {
+            // SAFETY: caller guarantees the new value is consistent.
+            unsafe { asm!(concat!("mov ", $reg, ", {}"), in(reg) v, options(nostack, preserves_flags)) };
+        }
+    };
+}
+
+cr_access!(read_cr0, write_cr0, "cr0");
+cr_access!(read_cr2, write_cr2, "cr2");
+cr_access!(read_cr3, write_cr3, "cr3");
+cr_access!(read_cr4, write_cr4, "cr4");
+
+/// Invalidate the TLB entry for one linear address (HVM only; a PV guest
+/// uses `MMUEXT_INVLPG_LOCAL`).
+pub fn invlpg(va: usize) {
+    // SAFETY: INVLPG only drops a cached translation.
+    unsafe { asm!("invlpg [{}]", in(reg) va, options(nostack, preserves_flags)) };
+}
+
+/// Stop this vCPU for good (fallback after a shutdown hypercall returned).
+pub fn halt_forever() -> ! {
+    loop {
+        // SAFETY: `cli; hlt` just stops the CPU.  A PV kernel faults on it
+        // (#GP), which ends in the unexpected-exception path's own shutdown.
+        unsafe { asm!("cli", "hlt", options(nomem, nostack)) };
+    }
+}

@@ -1,0 +1,125 @@
+//! 32-bit image (`guest32.elf`): PVH entry for `hvm32`, `hvm32pse`, `hvm32pae`.
+
+mod entry;
+
+use crate::global::Global;
+use crate::xen;
+use crate::{BootInfo, Entry};
+
+extern "C" {
+    static hypercall_page: u8;
+    static exc_stubs: u8;
+
+    pub fn xen_hypercall(nr: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize) -> isize;
+    pub fn probe_read32(addr: usize) -> u32;
+    pub fn probe_write32(addr: usize, val: u32);
+    /// Call `target`, which must hold a `ret`; see `exceptions::exec`.
+    pub fn probe_exec(target: usize);
+    /// Where an instruction-fetch fault in `probe_exec` resumes.
+    pub static probe_exec_landing: u8;
+}
+
+/// Registers saved by `exc_common` (PUSHAL order, lowest address first),
+/// then the stub's vector/error code and the hardware frame.
+#[repr(C)]
+#[derive(Debug)]
+pub struct TrapFrame {
+    pub edi: u32,
+    pub esi: u32,
+    pub ebp: u32,
+    pub esp_at_pushal: u32,
+    pub ebx: u32,
+    pub edx: u32,
+    pub ecx: u32,
+    pub eax: u32,
+    pub vector: u32,
+    pub error_code: u32,
+    pub eip: u32,
+    pub cs: u32,
+    pub eflags: u32,
+}
+
+impl TrapFrame {
+    pub fn vector(&self) -> u8 {
+        self.vector as u8
+    }
+    pub fn error_code(&self) -> u64 {
+        self.error_code as u64
+    }
+    pub fn ip(&self) -> usize {
+        self.eip as usize
+    }
+    pub fn set_ip(&mut self, ip: usize) {
+        self.eip = ip as u32;
+    }
+    /// Stack pointer of the interrupted code (no privilege change, so the
+    /// CPU did not push one: it is just above the hardware frame).
+    pub fn sp(&self) -> usize {
+        &self.eflags as *const u32 as usize + 4
+    }
+}
+
+pub fn hypercall_page_addr() -> usize {
+    &raw const hypercall_page as usize
+}
+
+/// 256 8-byte IDT gates (only vectors 0-31 are filled in).
+#[repr(C, align(16))]
+struct Idt([u64; 256]);
+
+static IDT: Global<Idt> = Global::new(Idt([0; 256]));
+
+fn install_idt() {
+    // SAFETY: IDT is only written here, before LIDT.
+    unsafe {
+        let idt = &mut *IDT.as_ptr();
+        for v in 0..32 {
+            let a = (&raw const exc_stubs as u64) + 16 * v as u64;
+            // 32-bit interrupt gate: present, DPL 0, type 0xE, selector 0x08.
+            idt.0[v] = (a & 0xffff) | (0x08 << 16) | (0x8e00 << 32) | ((a >> 16) & 0xffff) << 48;
+        }
+        #[repr(C, packed)]
+        struct Pseudo {
+            limit: u16,
+            base: u32,
+        }
+        let p = Pseudo { limit: (core::mem::size_of::<Idt>() - 1) as u16, base: IDT.as_ptr() as u32 };
+        core::arch::asm!("lidt [{}]", in(reg) &p, options(nostack, readonly));
+    }
+}
+
+fn init_hvm_hypercall_page() -> bool {
+    let mut base = 0x4000_0000u32;
+    while base < 0x4001_0000 {
+        let (max, b, c, d) = super::cpuid(base, 0);
+        if b == 0x566e_6558 && c == 0x6558_4d4d && d == 0x4d4d_566e && max >= base + 2 {
+            let (_pages, msr, _, _) = super::cpuid(base + 2, 0);
+            // SAFETY: Xen's hypercall MSR takes the guest-physical address
+            // of the page to fill; paging is off, so the address is physical.
+            unsafe { super::wrmsr(msr, hypercall_page_addr() as u64) };
+            return true;
+        }
+        base += 0x100;
+    }
+    false
+}
+
+/// Called from `pvh_start32` with paging still off.
+#[no_mangle]
+extern "C" fn rust_pvh32_entry(start_info_pa: u32) -> ! {
+    if !init_hvm_hypercall_page() {
+        // SAFETY: deliberate fault with no IDT loaded yet -> triple fault.
+        unsafe { core::arch::asm!("ud2", options(noreturn)) };
+    }
+    install_idt();
+    // SAFETY: Xen passes the physical address of a hvm_start_info; paging is off.
+    let si = unsafe { &*(start_info_pa as *const xen::HvmStartInfo) };
+    if si.magic != xen::HVM_START_MAGIC {
+        crate::report::fatal_setup(format_args!("bad hvm_start_info magic {:#x}", si.magic));
+    }
+    if si.cmdline_paddr != 0 && si.cmdline_paddr < (1 << 32) {
+        // SAFETY: Xen wrote a NUL-terminated string there; paging is off.
+        unsafe { crate::cmdline::set_from_cstr(si.cmdline_paddr as usize as *const u8) };
+    }
+    crate::kmain(BootInfo { entry: Entry::Pvh, pv_start_info: None })
+}

@@ -1,0 +1,214 @@
+//! Xen hypercall ABI: numbers, structures and thin wrappers.
+//!
+//! Numbers and layouts come from Xen's public headers
+//! (xen/include/public/xen.h, sched.h, version.h, arch-x86/xen-x86_64.h).
+//! Every hypercall goes through the hypercall page (see `arch`), which hides
+//! the difference between PV (`syscall`) and HVM (`vmcall`/`vmmcall`).
+
+#![allow(dead_code)]
+
+use crate::arch;
+use core::fmt;
+
+pub mod nr {
+    pub const SET_TRAP_TABLE: usize = 0;
+    pub const MMU_UPDATE: usize = 1;
+    pub const UPDATE_VA_MAPPING: usize = 14;
+    pub const XEN_VERSION: usize = 17;
+    pub const CONSOLE_IO: usize = 18;
+    pub const VM_ASSIST: usize = 21;
+    /// Special: never returns, only entered by `jmp` (see the PV exception exit).
+    pub const IRET: usize = 23;
+    pub const MMUEXT_OP: usize = 26;
+    pub const SCHED_OP: usize = 29;
+}
+
+pub const DOMID_SELF: usize = 0x7ff0;
+
+pub const CONSOLEIO_WRITE: usize = 0;
+pub const XENVER_VERSION: usize = 0;
+pub const SCHEDOP_SHUTDOWN: usize = 2;
+
+/// `SHUTDOWN_*` reasons (sched.h).  For the hardware domain Xen maps
+/// `Reboot` to `machine_restart()`, which makes QEMU with `-no-reboot` exit
+/// at once; `Poweroff` only halts the CPUs (QEMU would keep running).
+#[derive(Clone, Copy)]
+#[repr(u32)]
+pub enum ShutdownReason {
+    Poweroff = 0,
+    Reboot = 1,
+    Crash = 3,
+}
+
+// mmu_update commands (low 2 bits of `ptr`).
+pub const MMU_NORMAL_PT_UPDATE: u64 = 0;
+
+// mmuext_op commands.
+pub const MMUEXT_PIN_L1_TABLE: u32 = 0;
+pub const MMUEXT_PIN_L4_TABLE: u32 = 3;
+pub const MMUEXT_UNPIN_TABLE: u32 = 4;
+pub const MMUEXT_NEW_BASEPTR: u32 = 5;
+pub const MMUEXT_TLB_FLUSH_LOCAL: u32 = 6;
+pub const MMUEXT_INVLPG_LOCAL: u32 = 7;
+
+// update_va_mapping flags.
+pub const UVMF_NONE: usize = 0;
+pub const UVMF_TLB_FLUSH: usize = 1;
+pub const UVMF_INVLPG: usize = 2;
+
+// vm_assist.
+pub const VMASST_CMD_ENABLE: usize = 0;
+pub const VMASST_TYPE_WRITABLE_PAGETABLES: usize = 2;
+
+/// 64-bit PV flat kernel selectors (arch-x86/xen-x86_64.h): the PV kernel
+/// really runs in ring 3.
+pub const FLAT_KERNEL_CS64: u16 = 0xe033;
+
+/// Read-only machine-to-phys table mapped into every 64-bit PV guest.
+pub const MACH2PHYS_VIRT_START: u64 = 0xffff_8000_0000_0000;
+
+/// `struct mmu_update`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct MmuUpdate {
+    pub ptr: u64,
+    pub val: u64,
+}
+
+/// `struct mmuext_op` (64-bit layout: cmd, pad, arg1, arg2).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct MmuExtOp {
+    pub cmd: u32,
+    pub arg1: u64,
+    pub arg2: u64,
+}
+
+/// `struct trap_info` for `HYPERVISOR_set_trap_table`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct TrapInfo {
+    pub vector: u8,
+    /// Bits 0-3: privilege level allowed to raise it with `int`; bit 4:
+    /// mask event delivery on entry.
+    pub flags: u8,
+    pub cs: u16,
+    pub address: u64,
+}
+
+/// `struct start_info` (PV), 64-bit layout.
+#[repr(C)]
+pub struct StartInfo {
+    pub magic: [u8; 32],
+    pub nr_pages: u64,
+    pub shared_info: u64,
+    pub flags: u32,
+    pub store_mfn: u64,
+    pub store_evtchn: u32,
+    pub console: [u64; 2],
+    /// Virtual address of the top-level page table.
+    pub pt_base: u64,
+    pub nr_pt_frames: u64,
+    /// Virtual address of the pfn -> mfn array.
+    pub mfn_list: u64,
+    pub mod_start: u64,
+    pub mod_len: u64,
+    pub cmd_line: [u8; 1024],
+    pub first_p2m_pfn: u64,
+    pub nr_p2m_frames: u64,
+}
+
+/// `struct hvm_start_info` (arch-x86/hvm/start_info.h), passed in %ebx at
+/// the PVH entry point.
+#[repr(C)]
+pub struct HvmStartInfo {
+    pub magic: u32,
+    pub version: u32,
+    pub flags: u32,
+    pub nr_modules: u32,
+    pub modlist_paddr: u64,
+    pub cmdline_paddr: u64,
+    pub rsdp_paddr: u64,
+}
+
+pub const HVM_START_MAGIC: u32 = 0x336e_c578;
+
+#[inline]
+fn hypercall(nr: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize) -> isize {
+    // SAFETY: the hypercall page is set up before any Rust code that can reach
+    // here runs (PV: by Xen at build time; PVH: first thing in the entry
+    // code).  Pointer arguments are the callers' responsibility; each wrapper
+    // below passes pointers to live, correctly laid out structures.
+    unsafe { arch::xen_hypercall(nr, a1, a2, a3, a4, a5) }
+}
+
+pub fn console_write(bytes: &[u8]) {
+    hypercall(nr::CONSOLE_IO, CONSOLEIO_WRITE, bytes.len(), bytes.as_ptr() as usize, 0, 0);
+}
+
+/// Returns (major, minor).
+pub fn version() -> (u32, u32) {
+    let v = hypercall(nr::XEN_VERSION, XENVER_VERSION, 0, 0, 0, 0) as u32;
+    (v >> 16, v & 0xffff)
+}
+
+pub struct VersionDisplay;
+
+impl fmt::Display for VersionDisplay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (maj, min) = version();
+        write!(f, "{}.{}", maj, min)
+    }
+}
+
+/// `SCHEDOP_shutdown`; does not return.
+pub fn shutdown(reason: ShutdownReason) -> ! {
+    #[repr(C)]
+    struct SchedShutdown {
+        reason: u32,
+    }
+    let arg = SchedShutdown { reason: reason as u32 };
+    hypercall(nr::SCHED_OP, SCHEDOP_SHUTDOWN, &arg as *const _ as usize, 0, 0, 0);
+    // Not reached for dom0 (Xen restarts or halts the machine).  Be safe.
+    arch::halt_forever()
+}
+
+/// `HYPERVISOR_mmu_update` on our own domain.  Returns Xen's return code
+/// (0 or -errno) and how many requests were done.
+pub fn mmu_update(reqs: &[MmuUpdate]) -> (isize, u32) {
+    let mut done: u32 = 0;
+    let rc = hypercall(
+        nr::MMU_UPDATE,
+        reqs.as_ptr() as usize,
+        reqs.len(),
+        &mut done as *mut u32 as usize,
+        DOMID_SELF,
+        0,
+    );
+    (rc, done)
+}
+
+pub fn mmuext_op(ops: &[MmuExtOp]) -> isize {
+    let mut done: u32 = 0;
+    hypercall(
+        nr::MMUEXT_OP,
+        ops.as_ptr() as usize,
+        ops.len(),
+        &mut done as *mut u32 as usize,
+        DOMID_SELF,
+        0,
+    )
+}
+
+pub fn update_va_mapping(va: u64, pte: u64, flags: usize) -> isize {
+    hypercall(nr::UPDATE_VA_MAPPING, va as usize, pte as usize, flags, 0, 0)
+}
+
+pub fn vm_assist(cmd: usize, ty: usize) -> isize {
+    hypercall(nr::VM_ASSIST, cmd, ty, 0, 0, 0)
+}
+
+/// `table` must end with an entry whose address is 0.
+pub fn set_trap_table(table: &[TrapInfo]) -> isize {
+    hypercall(nr::SET_TRAP_TABLE, table.as_ptr() as usize, 0, 0, 0, 0)
+}
