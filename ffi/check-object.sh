@@ -39,7 +39,7 @@ rets=$(printf '%s\n' "$disasm" | grep -cE '\sretq?\s*$' || true)
 [ "$rets" = 0 ] || err "$rets plain ret instructions (expected jmp __x86_return_thunk)"
 
 # Xen prints "<file>#<symbol>" for local symbols into 128-byte buffers.
-long=$(readelf -sW "$obj" | awk '$4 == "FILE" {f = $8} $4 == "FUNC" || $4 == "OBJECT" {n = ($5 == "LOCAL" ? length(f) + 1 : 0) + length($8); if (n > 120) print $8}' | head -3)
+long=$(readelf -sW "$obj" | awk '$4 == "FILE" {f = $8} $4 == "FUNC" || $4 == "OBJECT" {n = ($5 == "LOCAL" ? length(f) + 1 : 0) + length($8); if (n > 127) print $8}' | head -3)
 [ -z "$long" ] || err "symbol names too long for Xen's symbol table (KSYM_NAME_LEN 127): $long"
 
 [ "$fail" = 0 ] || exit 1

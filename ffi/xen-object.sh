@@ -32,7 +32,7 @@ RUSTFLAGS="$RUSTFLAGS -Z emit-stack-sizes"
 # copies names into KSYM_NAME_LEN (127) byte buffers without a bound, and a
 # v0-mangled generic instance plus its file prefix overflowed it while Xen
 # printed a call trace (seen: #GP in vprintk_common after a BUG()).
-RUSTFLAGS="$RUSTFLAGS -C symbol-mangling-version=legacy"
+RUSTFLAGS="$RUSTFLAGS -Z unstable-options -C symbol-mangling-version=legacy"
 export RUSTFLAGS
 export RUSTC_BOOTSTRAP=1
 export XEN_OBJTREE XEN_SRCTREE XEN_SHADOW_CFLAGS XEN_SHADOW_HEADER

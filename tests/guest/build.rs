@@ -8,7 +8,10 @@ fn main() {
         other => panic!("xen-guest-tests: unsupported target arch {other}; use ./build.sh"),
     };
     println!("cargo:rustc-link-arg-bins=-T{dir}/{script}");
-    println!("cargo:rustc-link-arg-bins=-Map={}/guest.map", std::env::var("OUT_DIR").unwrap());
+    println!(
+        "cargo:rustc-link-arg-bins=-Map={}/guest.map",
+        std::env::var("OUT_DIR").unwrap()
+    );
     println!("cargo:rerun-if-changed={script}");
     println!("cargo:rerun-if-changed=build.rs");
 }

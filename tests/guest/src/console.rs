@@ -15,7 +15,10 @@ struct LineBuf {
     len: usize,
 }
 
-static LINE: Global<LineBuf> = Global::new(LineBuf { buf: [0; LINE_MAX], len: 0 });
+static LINE: Global<LineBuf> = Global::new(LineBuf {
+    buf: [0; LINE_MAX],
+    len: 0,
+});
 
 fn with_line<R>(f: impl FnOnce(&mut LineBuf) -> R) -> R {
     // SAFETY: single CPU; the only re-entrancy is an unexpected exception

@@ -50,9 +50,9 @@ impl fmt::Debug for Fault {
 
 pub fn vector_name(v: u8) -> &'static str {
     const NAMES: [&str; 32] = [
-        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#MF-old", "#TS", "#NP", "#SS", "#GP",
-        "#PF", "vec15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "vec22", "vec23", "vec24", "vec25", "vec26",
-        "vec27", "vec28", "#VC", "#SX", "vec31",
+        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#MF-old", "#TS", "#NP",
+        "#SS", "#GP", "#PF", "vec15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "vec22", "vec23",
+        "vec24", "vec25", "vec26", "vec27", "vec28", "#VC", "#SX", "vec31",
     ];
     NAMES.get(v as usize).copied().unwrap_or("vec?")
 }
@@ -69,8 +69,17 @@ extern "C" fn exception_dispatch(frame: &mut TrapFrame) {
     let ip = frame.ip();
     // For PV, reading CR2 traps to Xen, which emulates it from the value it
     // saved when injecting the #PF.
-    let cr2 = if vector == PF { arch::read_cr2() as u64 } else { 0 };
-    let fault = Fault { vector, error_code: frame.error_code(), cr2, ip };
+    let cr2 = if vector == PF {
+        arch::read_cr2() as u64
+    } else {
+        0
+    };
+    let fault = Fault {
+        vector,
+        error_code: frame.error_code(),
+        cr2,
+        ip,
+    };
 
     if let Some(&[_, fixup]) = arch::extable().iter().find(|e| e[0] == ip) {
         LAST_FAULT.set(Some(fault));

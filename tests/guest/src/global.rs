@@ -14,7 +14,6 @@ pub struct Global<T>(UnsafeCell<T>);
 unsafe impl<T> Sync for Global<T> {}
 
 impl<T: Copy> Global<T> {
-
     pub fn get(&self) -> T {
         // SAFETY: the pointer comes from a live UnsafeCell; single CPU (see type docs).
         unsafe { core::ptr::read_volatile(self.0.get()) }

@@ -59,7 +59,13 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub const ALL: [Mode; 5] = [Mode::Hvm64, Mode::Pv64, Mode::Hvm32, Mode::Hvm32Pse, Mode::Hvm32Pae];
+    pub const ALL: [Mode; 5] = [
+        Mode::Hvm64,
+        Mode::Pv64,
+        Mode::Hvm32,
+        Mode::Hvm32Pse,
+        Mode::Hvm32Pae,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -117,7 +123,11 @@ pub fn kmain(boot: BootInfo) -> ! {
     let cmd = cmdline::get();
     println!(
         "xen-shadow-rs guest ({}): entry={:?} xen={} cmdline=\"{}\"",
-        if cfg!(target_arch = "x86_64") { "guest64" } else { "guest32" },
+        if cfg!(target_arch = "x86_64") {
+            "guest64"
+        } else {
+            "guest32"
+        },
         boot.entry,
         xen::VersionDisplay,
         cmd
@@ -136,7 +146,11 @@ pub fn kmain(boot: BootInfo) -> ! {
         report::fatal_setup(format_args!(
             "mode {} is not in this image (use {})",
             mode,
-            if mode.is_64bit() { "guest64.elf" } else { "guest32.elf" }
+            if mode.is_64bit() {
+                "guest64.elf"
+            } else {
+                "guest32.elf"
+            }
         ));
     }
     if mode.entry() != boot.entry {

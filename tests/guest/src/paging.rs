@@ -173,7 +173,11 @@ impl Mmu {
                 let mfn = field >> 12;
                 // SAFETY: Xen maps the read-only machine-to-phys table at
                 // this fixed address in every 64-bit PV guest.
-                let pfn = unsafe { (xen::MACH2PHYS_VIRT_START as *const u64).add(mfn as usize).read_volatile() };
+                let pfn = unsafe {
+                    (xen::MACH2PHYS_VIRT_START as *const u64)
+                        .add(mfn as usize)
+                        .read_volatile()
+                };
                 pfn << 12
             }
         }
@@ -211,12 +215,16 @@ impl Mmu {
             }
             Backend::Pv(_) => {
                 let req = xen::MmuUpdate {
-                    ptr: (self.addr_field(s.table) + (s.index * 8) as u64) | xen::MMU_NORMAL_PT_UPDATE,
+                    ptr: (self.addr_field(s.table) + (s.index * 8) as u64)
+                        | xen::MMU_NORMAL_PT_UPDATE,
                     val,
                 };
                 match xen::mmu_update(&[req]) {
                     (0, 1) => Ok(()),
-                    (rc, _) => Err(Error::Hypercall { what: "mmu_update", rc }),
+                    (rc, _) => Err(Error::Hypercall {
+                        what: "mmu_update",
+                        rc,
+                    }),
                 }
             }
         }
@@ -258,7 +266,10 @@ impl Mmu {
             // direct view of it read-only.
             let rc = xen::update_va_mapping(pa, self.pte(pa, P | A), xen::UVMF_INVLPG);
             if rc != 0 {
-                return Err(Error::Hypercall { what: "update_va_mapping(ro)", rc });
+                return Err(Error::Hypercall {
+                    what: "update_va_mapping(ro)",
+                    rc,
+                });
             }
         }
         Ok(pa)
@@ -270,7 +281,10 @@ impl Mmu {
         let mut table = self.root;
         let mut lvl = self.fmt.levels();
         while lvl > level {
-            let s = Slot { table, index: self.fmt.index(va, lvl) };
+            let s = Slot {
+                table,
+                index: self.fmt.index(va, lvl),
+            };
             let e = self.read(s);
             if e & P == 0 {
                 if !create {
@@ -287,7 +301,10 @@ impl Mmu {
             }
             lvl -= 1;
         }
-        Ok(Slot { table, index: self.fmt.index(va, level) })
+        Ok(Slot {
+            table,
+            index: self.fmt.index(va, level),
+        })
     }
 
     /// Map the 4 KiB page at `va` to physical `pa` (no TLB flush).
@@ -317,7 +334,11 @@ impl Mmu {
         match self.backend {
             Backend::Native => arch::invlpg(va as usize),
             Backend::Pv(_) => {
-                let op = xen::MmuExtOp { cmd: xen::MMUEXT_INVLPG_LOCAL, arg1: va, arg2: 0 };
+                let op = xen::MmuExtOp {
+                    cmd: xen::MMUEXT_INVLPG_LOCAL,
+                    arg1: va,
+                    arg2: 0,
+                };
                 let rc = xen::mmuext_op(&[op]);
                 assert!(rc == 0, "MMUEXT_INVLPG_LOCAL failed: {}", rc);
             }
@@ -334,10 +355,24 @@ impl Mmu {
             Format::Pae => 4,
             Format::Long4 => 512,
         };
-        let m = Mmu { fmt: self.fmt, root, backend: Backend::Native, nx: self.nx };
+        let m = Mmu {
+            fmt: self.fmt,
+            root,
+            backend: Backend::Native,
+            nx: self.nx,
+        };
         for i in 0..n {
-            let v = self.read(Slot { table: self.root, index: i });
-            m.write_direct(Slot { table: root, index: i }, v);
+            let v = self.read(Slot {
+                table: self.root,
+                index: i,
+            });
+            m.write_direct(
+                Slot {
+                    table: root,
+                    index: i,
+                },
+                v,
+            );
         }
         Ok(m)
     }
@@ -382,13 +417,24 @@ pub fn setup(mode: Mode, boot: &BootInfo) -> Result<Mmu, Error> {
 /// everything outside the image stay unmapped.
 fn setup_native(fmt: Format, pse: bool) -> Result<Mmu, Error> {
     let root = frames::alloc();
-    let mut mmu = Mmu { fmt, root, backend: Backend::Native, nx: false };
+    let mut mmu = Mmu {
+        fmt,
+        root,
+        backend: Backend::Native,
+        nx: false,
+    };
     if fmt == Format::Pae {
         // PDPTEs are loaded into the CPU (and by Xen's shadow code) when CR3
         // is written, so fill all four now and never change them later.
         for i in 0..4 {
             let t = frames::alloc();
-            mmu.write_direct(Slot { table: root, index: i }, t | P);
+            mmu.write_direct(
+                Slot {
+                    table: root,
+                    index: i,
+                },
+                t | P,
+            );
         }
     }
     let (start, end) = arch::image_range();
@@ -435,7 +481,10 @@ fn setup_pv(boot: &BootInfo) -> Result<Mmu, Error> {
     let mut mmu = Mmu {
         fmt: Format::Long4,
         root: si.pt_base,
-        backend: Backend::Pv(PvInfo { p2m: si.mfn_list as *const u64, nr_pages: si.nr_pages }),
+        backend: Backend::Pv(PvInfo {
+            p2m: si.mfn_list as *const u64,
+            nr_pages: si.nr_pages,
+        }),
         // Xen runs PV guests with EFER.NXE set whenever the CPU has NX.
         nx: cpu_has_nx(),
     };
@@ -443,7 +492,10 @@ fn setup_pv(boot: &BootInfo) -> Result<Mmu, Error> {
     // emulated (one test uses this).
     let rc = xen::vm_assist(xen::VMASST_CMD_ENABLE, xen::VMASST_TYPE_WRITABLE_PAGETABLES);
     if rc != 0 {
-        return Err(Error::Hypercall { what: "vm_assist(writable_pagetables)", rc });
+        return Err(Error::Hypercall {
+            what: "vm_assist(writable_pagetables)",
+            rc,
+        });
     }
     // Unmap page 0 so that null pointers fault, as in the HVM modes.
     let s = mmu.slot(0, 1, false)?;

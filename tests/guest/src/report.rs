@@ -68,7 +68,10 @@ fn end() {
 pub fn finish() -> ! {
     let pending = PENDING.get();
     if pending > 0 {
-        println!("aborted: {} test(s) did not run, counted as failed", pending);
+        println!(
+            "aborted: {} test(s) did not run, counted as failed",
+            pending
+        );
     }
     println!("{} passed, {} failed", PASSED.get(), FAILED.get() + pending);
     crate::console::flush();
@@ -112,7 +115,12 @@ pub fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     crate::console::newline_if_partial();
     // One line: "panic at file:line: message".
     match info.location() {
-        Some(l) => fail_current_or_setup(format_args!("panic at {}:{}: {}", l.file(), l.line(), info.message())),
+        Some(l) => fail_current_or_setup(format_args!(
+            "panic at {}:{}: {}",
+            l.file(),
+            l.line(),
+            info.message()
+        )),
         None => fail_current_or_setup(format_args!("panic: {}", info.message())),
     }
 }

@@ -6,7 +6,13 @@
 //! `Err(Failure::Fail(msg))` on the first check that does not hold (`check!`
 //! builds that), or `Err(Failure::Skip(why))` when it cannot apply here.
 
-use crate::exceptions::{self, Fault, PF, PFEC_INSN, PFEC_PRESENT, PFEC_RSVD, PFEC_USER, PFEC_WRITE};
+// Failure messages live in a fixed buffer (there is no allocator), so the
+// error variants are large on purpose.
+#![allow(clippy::result_large_err)]
+
+use crate::exceptions::{
+    self, Fault, PF, PFEC_INSN, PFEC_PRESENT, PFEC_RSVD, PFEC_USER, PFEC_WRITE,
+};
 use crate::frames;
 use crate::paging::{Format, Mmu, A, D, NX, P, RW};
 use crate::report;
@@ -25,7 +31,10 @@ pub struct Msg {
 
 impl Msg {
     pub fn new(args: fmt::Arguments<'_>) -> Msg {
-        let mut m = Msg { buf: [0; 200], len: 0 };
+        let mut m = Msg {
+            buf: [0; 200],
+            len: 0,
+        };
         let _ = m.write_fmt(args);
         m
     }
@@ -157,18 +166,25 @@ fn direct_write(pa: u64, v: u32) {
 
 /// Read through a test mapping; a fault is a test failure.
 fn must_read(va: u64) -> Result<u32, Msg> {
-    exceptions::read32(va as usize).map_err(|f| Msg::new(format_args!("read {:#x} faulted: {}", va, f)))
+    exceptions::read32(va as usize)
+        .map_err(|f| Msg::new(format_args!("read {:#x} faulted: {}", va, f)))
 }
 
 fn must_write(va: u64, v: u32) -> Result<(), Msg> {
-    exceptions::write32(va as usize, v).map_err(|f| Msg::new(format_args!("write {:#x} faulted: {}", va, f)))
+    exceptions::write32(va as usize, v)
+        .map_err(|f| Msg::new(format_args!("write {:#x} faulted: {}", va, f)))
 }
 
 /// The fault must be a #PF at `addr` with exactly `ec` in the P, W, U, RSVD
 /// and I/D bits.
 fn check_pf(what: &str, r: Result<(), Fault>, addr: u64, ec: u64) -> Result<(), Msg> {
     let f = match r {
-        Ok(()) => return Err(Msg::new(format_args!("{} at {:#x} did not fault", what, addr))),
+        Ok(()) => {
+            return Err(Msg::new(format_args!(
+                "{} at {:#x} did not fault",
+                what, addr
+            )))
+        }
         Err(f) => f,
     };
     let mask = PFEC_PRESENT | PFEC_WRITE | PFEC_USER | PFEC_RSVD | PFEC_INSN;
@@ -201,27 +217,57 @@ fn map_new_va(ctx: &mut Ctx) -> TestResult {
     ctx.map(va, pa, P | RW)?;
     for i in [0usize, 1, 511, 1023] {
         let got = must_read(va + 4 * i as u64)?;
-        check!(got == pattern(1, i), "word {} via {:#x}: got {:#x}, want {:#x}", i, va, got, pattern(1, i));
+        check!(
+            got == pattern(1, i),
+            "word {} via {:#x}: got {:#x}, want {:#x}",
+            i,
+            va,
+            got,
+            pattern(1, i)
+        );
     }
     must_write(va + 8, 0x1234_5678)?;
-    check!(direct_read(pa + 8) == 0x1234_5678, "write via {:#x} not seen in frame {:#x}", va, pa);
+    check!(
+        direct_read(pa + 8) == 0x1234_5678,
+        "write via {:#x} not seen in frame {:#x}",
+        va,
+        pa
+    );
     direct_write(pa + 12, 0xabcd_ef01);
     let got = must_read(va + 12)?;
-    check!(got == 0xabcd_ef01, "frame write not seen via {:#x}: {:#x}", va, got);
+    check!(
+        got == 0xabcd_ef01,
+        "frame write not seen via {:#x}: {:#x}",
+        va,
+        got
+    );
     Ok(())
 }
 
 /// 64-bit only: mappings that need new top-level entries, in the lower and
 /// the upper canonical half.
 fn map_new_l4_slots(ctx: &mut Ctx) -> TestResult {
-    for (n, va) in [0x0000_7fff_ffe0_0000u64, 0xffff_ff80_0000_0000u64].into_iter().enumerate() {
+    for (n, va) in [0x0000_7fff_ffe0_0000u64, 0xffff_ff80_0000_0000u64]
+        .into_iter()
+        .enumerate()
+    {
         let seed = 10 + n as u32;
         let pa = pattern_frame(seed);
         ctx.map(va, pa, P | RW)?;
         let got = must_read(va + 40)?;
-        check!(got == pattern(seed, 10), "via {:#x}: got {:#x}, want {:#x}", va, got, pattern(seed, 10));
+        check!(
+            got == pattern(seed, 10),
+            "via {:#x}: got {:#x}, want {:#x}",
+            va,
+            got,
+            pattern(seed, 10)
+        );
         must_write(va + 44, 0x5a5a_0000 + n as u32)?;
-        check!(direct_read(pa + 44) == 0x5a5a_0000 + n as u32, "write via {:#x} lost", va);
+        check!(
+            direct_read(pa + 44) == 0x5a5a_0000 + n as u32,
+            "write via {:#x} lost",
+            va
+        );
     }
     Ok(())
 }
@@ -235,10 +281,22 @@ fn alias_two_vas(ctx: &mut Ctx) -> TestResult {
     ctx.map(va2, pa, P | RW)?;
     must_write(va1 + 100, 0xcafe_0001)?;
     let got = must_read(va2 + 100)?;
-    check!(got == 0xcafe_0001, "write via {:#x} read via {:#x}: {:#x}", va1, va2, got);
+    check!(
+        got == 0xcafe_0001,
+        "write via {:#x} read via {:#x}: {:#x}",
+        va1,
+        va2,
+        got
+    );
     must_write(va2 + 200, 0xcafe_0002)?;
     let got = must_read(va1 + 200)?;
-    check!(got == 0xcafe_0002, "write via {:#x} read via {:#x}: {:#x}", va2, va1, got);
+    check!(
+        got == 0xcafe_0002,
+        "write via {:#x} read via {:#x}: {:#x}",
+        va2,
+        va1,
+        got
+    );
     Ok(())
 }
 
@@ -250,12 +308,30 @@ fn notpresent_read(ctx: &mut Ctx) -> TestResult {
     // Present neighbour so that the leaf table exists; `va` itself stays 0.
     ctx.map(va + 4096, pa, P | RW)?;
     let e = ctx.leaf(va)?;
-    check!(e & P == 0, "PTE for {:#x} unexpectedly present: {:#x}", va, e);
-    check_pf("read of not-present PTE", read_fault(va + 0x10), va + 0x10, 0)?;
+    check!(
+        e & P == 0,
+        "PTE for {:#x} unexpectedly present: {:#x}",
+        va,
+        e
+    );
+    check_pf(
+        "read of not-present PTE",
+        read_fault(va + 0x10),
+        va + 0x10,
+        0,
+    )?;
     let far = ctx.fresh_va_new_table();
-    check_pf("read with no leaf table", read_fault(far + 0x7f8), far + 0x7f8, 0)?;
+    check_pf(
+        "read with no leaf table",
+        read_fault(far + 0x7f8),
+        far + 0x7f8,
+        0,
+    )?;
     // The neighbour still works after the faults.
-    check!(must_read(va + 4096)? == pattern(3, 0), "neighbour mapping broken");
+    check!(
+        must_read(va + 4096)? == pattern(3, 0),
+        "neighbour mapping broken"
+    );
     Ok(())
 }
 
@@ -264,7 +340,12 @@ fn notpresent_write(ctx: &mut Ctx) -> TestResult {
     let pa = pattern_frame(4);
     let va = ctx.fresh_va(2);
     ctx.map(va + 4096, pa, P | RW)?;
-    check_pf("write of not-present PTE", write_fault(va + 0x24, 1), va + 0x24, PFEC_WRITE)?;
+    check_pf(
+        "write of not-present PTE",
+        write_fault(va + 0x24, 1),
+        va + 0x24,
+        PFEC_WRITE,
+    )?;
     Ok(())
 }
 
@@ -277,9 +358,20 @@ fn readonly_write(ctx: &mut Ctx) -> TestResult {
     let pa = pattern_frame(5);
     let va = ctx.fresh_va(1);
     ctx.map(va, pa, P)?;
-    check!(must_read(va + 64)? == pattern(5, 16), "read via read-only mapping returned wrong data");
-    check_pf("write to read-only PTE", write_fault(va + 64, 0xdead), va + 64, PFEC_PRESENT | PFEC_WRITE)?;
-    check!(direct_read(pa + 64) == pattern(5, 16), "frame changed by a faulting write");
+    check!(
+        must_read(va + 64)? == pattern(5, 16),
+        "read via read-only mapping returned wrong data"
+    );
+    check_pf(
+        "write to read-only PTE",
+        write_fault(va + 64, 0xdead),
+        va + 64,
+        PFEC_PRESENT | PFEC_WRITE,
+    )?;
+    check!(
+        direct_read(pa + 64) == pattern(5, 16),
+        "frame changed by a faulting write"
+    );
     Ok(())
 }
 
@@ -288,7 +380,12 @@ fn readonly_upgrade(ctx: &mut Ctx) -> TestResult {
     let pa = pattern_frame(6);
     let va = ctx.fresh_va(1);
     ctx.map(va, pa, P)?;
-    check_pf("write before upgrade", write_fault(va, 7), va, PFEC_PRESENT | PFEC_WRITE)?;
+    check_pf(
+        "write before upgrade",
+        write_fault(va, 7),
+        va,
+        PFEC_PRESENT | PFEC_WRITE,
+    )?;
     ctx.map(va, pa, P | RW)?;
     must_write(va, 7)?;
     check!(direct_read(pa) == 7, "write after upgrade not in frame");
@@ -304,11 +401,25 @@ fn remap_invlpg(ctx: &mut Ctx) -> TestResult {
     check!(must_read(va + 4)? == pattern(7, 1), "first mapping wrong");
     ctx.map(va, pa2, P | RW)?; // rewrites the PTE, then flushes
     let e = ctx.leaf(va)?;
-    check!(ctx.mmu.entry_pa(e) == pa2, "PTE {:#x} does not point at {:#x}", e, pa2);
+    check!(
+        ctx.mmu.entry_pa(e) == pa2,
+        "PTE {:#x} does not point at {:#x}",
+        e,
+        pa2
+    );
     let got = must_read(va + 4)?;
-    check!(got == pattern(8, 1), "after remap+invlpg read {:#x}, want {:#x} (old frame: {:#x})", got, pattern(8, 1), pattern(7, 1));
+    check!(
+        got == pattern(8, 1),
+        "after remap+invlpg read {:#x}, want {:#x} (old frame: {:#x})",
+        got,
+        pattern(8, 1),
+        pattern(7, 1)
+    );
     must_write(va + 4, 0x600d)?;
-    check!(direct_read(pa2 + 4) == 0x600d && direct_read(pa1 + 4) == pattern(7, 1), "write went to the wrong frame");
+    check!(
+        direct_read(pa2 + 4) == 0x600d && direct_read(pa1 + 4) == pattern(7, 1),
+        "write went to the wrong frame"
+    );
     Ok(())
 }
 
@@ -356,17 +467,35 @@ fn superpage(ctx: &mut Ctx) -> TestResult {
     ctx.mmu.flush(va);
     for k in [0u64, 1, size / 4096 / 2, size / 4096 - 1] {
         let got = must_read(va + k * 4096 + 12)?;
-        check!(got == 0x5000_0000 + k as u32, "page {} of superpage: got {:#x}", k, got);
+        check!(
+            got == 0x5000_0000 + k as u32,
+            "page {} of superpage: got {:#x}",
+            k,
+            got
+        );
         must_write(va + k * 4096 + 16, 0x6000_0000 + k as u32)?;
-        check!(direct_read(pa + k * 4096 + 16) == 0x6000_0000 + k as u32, "write to page {} of superpage lost", k);
+        check!(
+            direct_read(pa + k * 4096 + 16) == 0x6000_0000 + k as u32,
+            "write to page {} of superpage lost",
+            k
+        );
     }
     let s = ctx.mmu.slot(va, 2, false)?;
     let e = ctx.mmu.read(s);
-    check!(e & (A | D) == A | D, "superpage entry A/D not set after read+write: {:#x}", e);
+    check!(
+        e & (A | D) == A | D,
+        "superpage entry A/D not set after read+write: {:#x}",
+        e
+    );
     // A not-present superpage entry faults like a 4 KiB one.
     ctx.mmu.write(s, 0)?;
     ctx.mmu.flush(va);
-    check_pf("read of cleared superpage", read_fault(va + 0x3000), va + 0x3000, 0)?;
+    check_pf(
+        "read of cleared superpage",
+        read_fault(va + 0x3000),
+        va + 0x3000,
+        0,
+    )?;
     Ok(())
 }
 
@@ -390,12 +519,30 @@ fn cr3_switch(ctx: &mut Ctx) -> TestResult {
         // PDPT[3] -> private copy of the L2 table, whose entry for `va`
         // points at a private leaf table.
         let l2_copy = frames::alloc();
-        let old_l2 = ctx.mmu.entry_pa(ctx.mmu.read(crate::paging::Slot { table: ctx.mmu.root, index: 3 }));
+        let old_l2 = ctx.mmu.entry_pa(ctx.mmu.read(crate::paging::Slot {
+            table: ctx.mmu.root,
+            index: 3,
+        }));
         for i in 0..512 {
-            let v = ctx.mmu.read(crate::paging::Slot { table: old_l2, index: i });
-            other.write_direct(crate::paging::Slot { table: l2_copy, index: i }, v);
+            let v = ctx.mmu.read(crate::paging::Slot {
+                table: old_l2,
+                index: i,
+            });
+            other.write_direct(
+                crate::paging::Slot {
+                    table: l2_copy,
+                    index: i,
+                },
+                v,
+            );
         }
-        other.write_direct(crate::paging::Slot { table: other.root, index: 3 }, l2_copy | P);
+        other.write_direct(
+            crate::paging::Slot {
+                table: other.root,
+                index: 3,
+            },
+            l2_copy | P,
+        );
         let s = other.slot(va, 2, false)?;
         other.write(s, 0)?;
     } else {
@@ -405,7 +552,10 @@ fn cr3_switch(ctx: &mut Ctx) -> TestResult {
     other.map(va, pa2, P | RW)?;
 
     let old_cr3 = arch::read_cr3();
-    check!(must_read(va)? == pattern(11, 0), "before switch: wrong frame");
+    check!(
+        must_read(va)? == pattern(11, 0),
+        "before switch: wrong frame"
+    );
     // SAFETY: `other` is a copy of the current tables except around `va`,
     // so code, stack and data stay mapped.
     unsafe { arch::write_cr3(other.root as usize) };
@@ -413,11 +563,28 @@ fn cr3_switch(ctx: &mut Ctx) -> TestResult {
     let w = exceptions::write32(va as usize + 4, 0x0dd0);
     // SAFETY: back to the original tables.
     unsafe { arch::write_cr3(old_cr3) };
-    check!(in_other == Ok(pattern(12, 0)), "in second address space read {:?}, want {:#x}", in_other, pattern(12, 0));
-    check!(w.is_ok() && direct_read(pa2 + 4) == 0x0dd0, "write in second address space: {:?}", w);
+    check!(
+        in_other == Ok(pattern(12, 0)),
+        "in second address space read {:?}, want {:#x}",
+        in_other,
+        pattern(12, 0)
+    );
+    check!(
+        w.is_ok() && direct_read(pa2 + 4) == 0x0dd0,
+        "write in second address space: {:?}",
+        w
+    );
     let back = must_read(va)?;
-    check!(back == pattern(11, 0), "after switching back read {:#x}, want {:#x}", back, pattern(11, 0));
-    check!(direct_read(pa1 + 4) == pattern(11, 1), "first frame modified");
+    check!(
+        back == pattern(11, 0),
+        "after switching back read {:#x}, want {:#x}",
+        back,
+        pattern(11, 0)
+    );
+    check!(
+        direct_read(pa1 + 4) == pattern(11, 1),
+        "first frame modified"
+    );
     Ok(())
 }
 
@@ -432,11 +599,21 @@ fn pv_ptwr_store(ctx: &mut Ctx) -> TestResult {
     let pte = ctx.mmu.pte(pa, P | RW);
     ctx.mmu.write_direct(s, pte);
     let e = ctx.mmu.read(s);
-    check!(e & P != 0 && ctx.mmu.entry_pa(e) == pa, "PTE after emulated store: {:#x}", e);
+    check!(
+        e & P != 0 && ctx.mmu.entry_pa(e) == pa,
+        "PTE after emulated store: {:#x}",
+        e
+    );
     ctx.mmu.flush(va);
-    check!(must_read(va + 20)? == pattern(13, 5), "read via emulated mapping wrong");
+    check!(
+        must_read(va + 20)? == pattern(13, 5),
+        "read via emulated mapping wrong"
+    );
     must_write(va + 20, 99)?;
-    check!(direct_read(pa + 20) == 99, "write via emulated mapping lost");
+    check!(
+        direct_read(pa + 20) == 99,
+        "write via emulated mapping lost"
+    );
     Ok(())
 }
 
@@ -467,9 +644,25 @@ fn pv_refuse_writable_pt(ctx: &mut Ctx) -> TestResult {
     let s = ctx.mmu.slot(va, 1, false)?;
     let l1 = s.table;
     // 1. Writable mapping of the leaf table itself.
-    let r = ctx.mmu.write(crate::paging::Slot { table: l1, index: s.index + 1 }, ctx.mmu.pte(l1, P | RW));
-    check!(r.is_err(), "Xen accepted a writable mapping of a page table");
-    check!(ctx.mmu.read(crate::paging::Slot { table: l1, index: s.index + 1 }) & P == 0, "refused update still wrote the PTE");
+    let r = ctx.mmu.write(
+        crate::paging::Slot {
+            table: l1,
+            index: s.index + 1,
+        },
+        ctx.mmu.pte(l1, P | RW),
+    );
+    check!(
+        r.is_err(),
+        "Xen accepted a writable mapping of a page table"
+    );
+    check!(
+        ctx.mmu.read(crate::paging::Slot {
+            table: l1,
+            index: s.index + 1
+        }) & P
+            == 0,
+        "refused update still wrote the PTE"
+    );
     // 2. A writable data frame used as a leaf table.
     let far = ctx.fresh_va_new_table();
     let data = frames::alloc(); // still mapped writable in the direct view
@@ -491,9 +684,18 @@ fn nx_exec(ctx: &mut Ctx) -> TestResult {
     let va = ctx.fresh_va(1);
     ctx.map(va, pa, P | RW)?;
     let r = exceptions::exec(va as usize);
-    check!(r.is_ok(), "executing via an executable mapping faulted: {:?}", r);
+    check!(
+        r.is_ok(),
+        "executing via an executable mapping faulted: {:?}",
+        r
+    );
     ctx.map(va, pa, P | RW | NX)?;
-    check_pf("fetch from NX page", exceptions::exec(va as usize), va, PFEC_PRESENT | PFEC_INSN)?;
+    check_pf(
+        "fetch from NX page",
+        exceptions::exec(va as usize),
+        va,
+        PFEC_PRESENT | PFEC_INSN,
+    )?;
     // Data accesses through the NX mapping still work.
     check!(must_read(va)? & 0xff == 0xc3, "read via NX mapping wrong");
     Ok(())
@@ -511,14 +713,27 @@ fn pt_write_via_alias(ctx: &mut Ctx) -> TestResult {
     let s = ctx.mmu.slot(va, 1, false)?;
     let alias = ctx.fresh_va_new_table();
     ctx.map(alias, s.table, P | RW)?;
-    let esize = if ctx.mmu.fmt == Format::TwoLevel { 4 } else { 8 };
+    let esize = if ctx.mmu.fmt == Format::TwoLevel {
+        4
+    } else {
+        8
+    };
     let new = ctx.mmu.pte(pa2, P | RW);
     // Entries here are below 4 GiB, so the upper half (if any) stays 0.
     must_write(alias + (s.index * esize) as u64, new as u32)?;
-    check!(ctx.mmu.read(s) == new, "PTE not updated by the alias write: {:#x}", ctx.mmu.read(s));
+    check!(
+        ctx.mmu.read(s) == new,
+        "PTE not updated by the alias write: {:#x}",
+        ctx.mmu.read(s)
+    );
     ctx.mmu.flush(va);
     let got = must_read(va + 16)?;
-    check!(got == pattern(18, 4), "after PTE write via alias + invlpg read {:#x}, want {:#x}", got, pattern(18, 4));
+    check!(
+        got == pattern(18, 4),
+        "after PTE write via alias + invlpg read {:#x}, want {:#x}",
+        got,
+        pattern(18, 4)
+    );
     Ok(())
 }
 
@@ -536,7 +751,12 @@ fn pse_bit_ignored(ctx: &mut Ctx) -> TestResult {
     let r = exceptions::read32(va as usize + 8);
     ctx.mmu.write(s, pde)?;
     ctx.mmu.flush(va);
-    check!(r == Ok(pattern(19, 2)), "with PDE.PS set and CR4.PSE clear: read {:?}, want {:#x}", r, pattern(19, 2));
+    check!(
+        r == Ok(pattern(19, 2)),
+        "with PDE.PS set and CR4.PSE clear: read {:?}, want {:#x}",
+        r,
+        pattern(19, 2)
+    );
     Ok(())
 }
 
@@ -554,7 +774,12 @@ fn selftest_fault(ctx: &mut Ctx) -> TestResult {
     // SAFETY: deliberately touches an unmapped page without a probe; the
     // resulting #PF takes the unexpected-exception path, which ends the run.
     let v = unsafe { (va as usize as *const u32).read_volatile() };
-    check!(false, "read of unmapped {:#x} returned {:#x} without faulting", va, v);
+    check!(
+        false,
+        "read of unmapped {:#x} returned {:#x} without faulting",
+        va,
+        v
+    );
     Ok(())
 }
 
@@ -596,39 +821,127 @@ fn never(_: Mode) -> bool {
 }
 
 const TESTS: &[Test] = &[
-    Test { name: "map_new_va", run: map_new_va, applies: all },
-    Test { name: "map_new_l4_slots", run: map_new_l4_slots, applies: long },
-    Test { name: "alias_two_vas", run: alias_two_vas, applies: all },
-    Test { name: "notpresent_read", run: notpresent_read, applies: all },
-    Test { name: "notpresent_write", run: notpresent_write, applies: all },
-    Test { name: "readonly_write", run: readonly_write, applies: all },
-    Test { name: "readonly_upgrade", run: readonly_upgrade, applies: all },
-    Test { name: "remap_invlpg", run: remap_invlpg, applies: all },
-    Test { name: "unmap_invlpg", run: unmap_invlpg, applies: all },
-    Test { name: "accessed_dirty", run: accessed_dirty, applies: all },
-    Test { name: "superpage", run: superpage, applies: has_superpages },
-    Test { name: "cr3_switch", run: cr3_switch, applies: hvm },
-    Test { name: "nx_exec", run: nx_exec, applies: has_nx_bit },
-    Test { name: "pt_write_via_alias", run: pt_write_via_alias, applies: hvm },
-    Test { name: "pse_bit_ignored", run: pse_bit_ignored, applies: hvm32_nopse },
-    Test { name: "pv_ptwr_store", run: pv_ptwr_store, applies: pv },
-    Test { name: "pv_update_va_mapping", run: pv_update_va_mapping, applies: pv },
-    Test { name: "pv_refuse_writable_pt", run: pv_refuse_writable_pt, applies: pv },
+    Test {
+        name: "map_new_va",
+        run: map_new_va,
+        applies: all,
+    },
+    Test {
+        name: "map_new_l4_slots",
+        run: map_new_l4_slots,
+        applies: long,
+    },
+    Test {
+        name: "alias_two_vas",
+        run: alias_two_vas,
+        applies: all,
+    },
+    Test {
+        name: "notpresent_read",
+        run: notpresent_read,
+        applies: all,
+    },
+    Test {
+        name: "notpresent_write",
+        run: notpresent_write,
+        applies: all,
+    },
+    Test {
+        name: "readonly_write",
+        run: readonly_write,
+        applies: all,
+    },
+    Test {
+        name: "readonly_upgrade",
+        run: readonly_upgrade,
+        applies: all,
+    },
+    Test {
+        name: "remap_invlpg",
+        run: remap_invlpg,
+        applies: all,
+    },
+    Test {
+        name: "unmap_invlpg",
+        run: unmap_invlpg,
+        applies: all,
+    },
+    Test {
+        name: "accessed_dirty",
+        run: accessed_dirty,
+        applies: all,
+    },
+    Test {
+        name: "superpage",
+        run: superpage,
+        applies: has_superpages,
+    },
+    Test {
+        name: "cr3_switch",
+        run: cr3_switch,
+        applies: hvm,
+    },
+    Test {
+        name: "nx_exec",
+        run: nx_exec,
+        applies: has_nx_bit,
+    },
+    Test {
+        name: "pt_write_via_alias",
+        run: pt_write_via_alias,
+        applies: hvm,
+    },
+    Test {
+        name: "pse_bit_ignored",
+        run: pse_bit_ignored,
+        applies: hvm32_nopse,
+    },
+    Test {
+        name: "pv_ptwr_store",
+        run: pv_ptwr_store,
+        applies: pv,
+    },
+    Test {
+        name: "pv_update_va_mapping",
+        run: pv_update_va_mapping,
+        applies: pv,
+    },
+    Test {
+        name: "pv_refuse_writable_pt",
+        run: pv_refuse_writable_pt,
+        applies: pv,
+    },
     // Self-checks: `applies: never`, selected by name through `selftest=`.
-    Test { name: "selftest_fail", run: selftest_fail, applies: never },
-    Test { name: "selftest_fault", run: selftest_fault, applies: never },
-    Test { name: "selftest_panic", run: selftest_panic, applies: never },
+    Test {
+        name: "selftest_fail",
+        run: selftest_fail,
+        applies: never,
+    },
+    Test {
+        name: "selftest_fault",
+        run: selftest_fault,
+        applies: never,
+    },
+    Test {
+        name: "selftest_panic",
+        run: selftest_panic,
+        applies: never,
+    },
 ];
 
 fn selected(t: &Test, mode: Mode) -> bool {
     if let Some(rest) = t.name.strip_prefix("selftest_") {
         return crate::cmdline::value("selftest").is_some_and(|v| v == rest.as_bytes());
     }
-    (t.applies)(mode) && crate::cmdline::only().map_or(true, |f| t.name.contains(f))
+    (t.applies)(mode) && crate::cmdline::only().is_none_or(|f| t.name.contains(f))
 }
 
 pub fn run_all(mode: Mode, mmu: Mmu) -> ! {
-    let mut ctx = Ctx { mode, mmu, next_va: TEST_VA_BASE };
+    let mut ctx = Ctx {
+        mode,
+        mmu,
+        next_va: TEST_VA_BASE,
+    };
     let n = TESTS.iter().filter(|t| selected(t, mode)).count();
     println!("running {} tests in mode {}", n, ctx.mode);
     report::set_planned(n as u32);

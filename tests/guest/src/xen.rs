@@ -143,7 +143,14 @@ fn hypercall(nr: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize) -
 }
 
 pub fn console_write(bytes: &[u8]) {
-    hypercall(nr::CONSOLE_IO, CONSOLEIO_WRITE, bytes.len(), bytes.as_ptr() as usize, 0, 0);
+    hypercall(
+        nr::CONSOLE_IO,
+        CONSOLEIO_WRITE,
+        bytes.len(),
+        bytes.as_ptr() as usize,
+        0,
+        0,
+    );
 }
 
 /// Returns (major, minor).
@@ -167,8 +174,17 @@ pub fn shutdown(reason: ShutdownReason) -> ! {
     struct SchedShutdown {
         reason: u32,
     }
-    let arg = SchedShutdown { reason: reason as u32 };
-    hypercall(nr::SCHED_OP, SCHEDOP_SHUTDOWN, &arg as *const _ as usize, 0, 0, 0);
+    let arg = SchedShutdown {
+        reason: reason as u32,
+    };
+    hypercall(
+        nr::SCHED_OP,
+        SCHEDOP_SHUTDOWN,
+        &arg as *const _ as usize,
+        0,
+        0,
+        0,
+    );
     // Not reached for dom0 (Xen restarts or halts the machine).  Be safe.
     arch::halt_forever()
 }
@@ -201,7 +217,14 @@ pub fn mmuext_op(ops: &[MmuExtOp]) -> isize {
 }
 
 pub fn update_va_mapping(va: u64, pte: u64, flags: usize) -> isize {
-    hypercall(nr::UPDATE_VA_MAPPING, va as usize, pte as usize, flags, 0, 0)
+    hypercall(
+        nr::UPDATE_VA_MAPPING,
+        va as usize,
+        pte as usize,
+        flags,
+        0,
+        0,
+    )
 }
 
 pub fn vm_assist(cmd: usize, ty: usize) -> isize {

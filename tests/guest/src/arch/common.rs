@@ -16,7 +16,10 @@ extern "C" {
 
 /// [start, end) of the loaded image, page aligned (from the linker script).
 pub fn image_range() -> (usize, usize) {
-    (&raw const __image_start as usize, &raw const __image_end as usize)
+    (
+        &raw const __image_start as usize,
+        &raw const __image_end as usize,
+    )
 }
 
 /// The exception fixup table: pairs of (faulting instruction, resume point)

@@ -10,7 +10,8 @@ extern "C" {
     static hypercall_page: u8;
     static exc_stubs: u8;
 
-    pub fn xen_hypercall(nr: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize) -> isize;
+    pub fn xen_hypercall(nr: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize)
+        -> isize;
     pub fn probe_read32(addr: usize) -> u32;
     pub fn probe_write32(addr: usize, val: u32);
     /// Call `target`, which must hold a `ret`; see `exceptions::exec`.
@@ -83,7 +84,10 @@ fn install_idt() {
             limit: u16,
             base: u32,
         }
-        let p = Pseudo { limit: (core::mem::size_of::<Idt>() - 1) as u16, base: IDT.as_ptr() as u32 };
+        let p = Pseudo {
+            limit: (core::mem::size_of::<Idt>() - 1) as u16,
+            base: IDT.as_ptr() as u32,
+        };
         core::arch::asm!("lidt [{}]", in(reg) &p, options(nostack, readonly));
     }
 }
@@ -121,5 +125,8 @@ extern "C" fn rust_pvh32_entry(start_info_pa: u32) -> ! {
         // SAFETY: Xen wrote a NUL-terminated string there; paging is off.
         unsafe { crate::cmdline::set_from_cstr(si.cmdline_paddr as usize as *const u8) };
     }
-    crate::kmain(BootInfo { entry: Entry::Pvh, pv_start_info: None })
+    crate::kmain(BootInfo {
+        entry: Entry::Pvh,
+        pv_start_info: None,
+    })
 }

@@ -22,7 +22,8 @@ extern "C" {
 
     /// Hypercall trampoline (entry.rs): moves the SysV arguments into Xen's
     /// registers (rdi, rsi, rdx, r10, r8) and calls the hypercall page.
-    pub fn xen_hypercall(nr: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize) -> isize;
+    pub fn xen_hypercall(nr: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize)
+        -> isize;
     /// 32-bit load that may fault; see `exceptions`.
     pub fn probe_read32(addr: usize) -> u32;
     /// 32-bit store that may fault; see `exceptions`.
@@ -116,7 +117,10 @@ fn install_idt() {
             limit: u16,
             base: u64,
         }
-        let p = Pseudo { limit: (core::mem::size_of::<Idt>() - 1) as u16, base: IDT.as_ptr() as u64 };
+        let p = Pseudo {
+            limit: (core::mem::size_of::<Idt>() - 1) as u16,
+            base: IDT.as_ptr() as u64,
+        };
         core::arch::asm!("lidt [{}]", in(reg) &p, options(nostack, readonly));
     }
 }
@@ -161,15 +165,24 @@ extern "C" fn rust_pvh_entry(start_info_pa: u64) -> ! {
         // SAFETY: Xen wrote a NUL-terminated string there (identity mapped).
         unsafe { crate::cmdline::set_from_cstr(si.cmdline_paddr as *const u8) };
     }
-    crate::kmain(BootInfo { entry: Entry::Pvh, pv_start_info: None })
+    crate::kmain(BootInfo {
+        entry: Entry::Pvh,
+        pv_start_info: None,
+    })
 }
 
 // ---------------------------------------------------------------------------
 // PV entry (pv64)
 // ---------------------------------------------------------------------------
 
-static TRAPS: Global<[xen::TrapInfo; 33]> =
-    Global::new([xen::TrapInfo { vector: 0, flags: 0, cs: 0, address: 0 }; 33]);
+static TRAPS: Global<[xen::TrapInfo; 33]> = Global::new(
+    [xen::TrapInfo {
+        vector: 0,
+        flags: 0,
+        cs: 0,
+        address: 0,
+    }; 33],
+);
 
 fn install_pv_traps() -> isize {
     // SAFETY: TRAPS is only written here, before the hypercall reads it.
@@ -208,5 +221,8 @@ extern "C" fn rust_pv_entry(si: *const xen::StartInfo) -> ! {
     if rc != 0 {
         crate::report::fatal_setup(format_args!("set_trap_table failed: {}", rc));
     }
-    crate::kmain(BootInfo { entry: Entry::Pv, pv_start_info: Some(si) })
+    crate::kmain(BootInfo {
+        entry: Entry::Pv,
+        pv_start_info: Some(si),
+    })
 }
