@@ -60,12 +60,22 @@ pub const UVMF_INVLPG: usize = 2;
 pub const VMASST_CMD_ENABLE: usize = 0;
 pub const VMASST_TYPE_WRITABLE_PAGETABLES: usize = 2;
 
-/// 64-bit PV flat kernel selectors (arch-x86/xen-x86_64.h): the PV kernel
-/// really runs in ring 3.
-pub const FLAT_KERNEL_CS64: u16 = 0xe033;
+/// Flat kernel code selector for PV guests.  64-bit PV kernels really run
+/// in ring 3 (arch-x86/xen-x86_64.h), 32-bit ones in ring 1
+/// (arch-x86/xen-x86_32.h).
+#[cfg(target_arch = "x86_64")]
+pub const FLAT_KERNEL_CS: u16 = 0xe033;
+#[cfg(target_arch = "x86")]
+pub const FLAT_KERNEL_CS: u16 = 0xe019;
 
-/// Read-only machine-to-phys table mapped into every 64-bit PV guest.
-pub const MACH2PHYS_VIRT_START: u64 = 0xffff_8000_0000_0000;
+/// Read-only machine-to-phys table (array of `unsigned long`) that Xen maps
+/// into every PV guest: at the start of the hypervisor hole for 64-bit, and
+/// at HYPERVISOR_VIRT_START for 32-bit PAE guests (the compat default, as
+/// our ELF notes do not move it with XEN_ELFNOTE_HV_START_LOW).
+#[cfg(target_arch = "x86_64")]
+pub const MACH2PHYS_VIRT_START: usize = 0xffff_8000_0000_0000;
+#[cfg(target_arch = "x86")]
+pub const MACH2PHYS_VIRT_START: usize = 0xf580_0000;
 
 /// `struct mmu_update`.
 #[repr(C)]
@@ -75,13 +85,13 @@ pub struct MmuUpdate {
     pub val: u64,
 }
 
-/// `struct mmuext_op` (64-bit layout: cmd, pad, arg1, arg2).
+/// `struct mmuext_op`: cmd, then two `unsigned long`-sized unions.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct MmuExtOp {
     pub cmd: u32,
-    pub arg1: u64,
-    pub arg2: u64,
+    pub arg1: usize,
+    pub arg2: usize,
 }
 
 /// `struct trap_info` for `HYPERVISOR_set_trap_table`.
@@ -93,29 +103,31 @@ pub struct TrapInfo {
     /// mask event delivery on entry.
     pub flags: u8,
     pub cs: u16,
-    pub address: u64,
+    pub address: usize,
 }
 
-/// `struct start_info` (PV), 64-bit layout.
+/// `struct start_info` (PV).  `unsigned long` and `xen_pfn_t` are
+/// pointer-sized, so `usize` gives the right layout for 32- and 64-bit.
 #[repr(C)]
 pub struct StartInfo {
     pub magic: [u8; 32],
-    pub nr_pages: u64,
-    pub shared_info: u64,
+    pub nr_pages: usize,
+    pub shared_info: usize,
     pub flags: u32,
-    pub store_mfn: u64,
+    pub store_mfn: usize,
     pub store_evtchn: u32,
-    pub console: [u64; 2],
+    /// Union of {xen_pfn_t mfn; uint32_t evtchn} and {uint32_t, uint32_t}.
+    pub console: [usize; 2],
     /// Virtual address of the top-level page table.
-    pub pt_base: u64,
-    pub nr_pt_frames: u64,
-    /// Virtual address of the pfn -> mfn array.
-    pub mfn_list: u64,
-    pub mod_start: u64,
-    pub mod_len: u64,
+    pub pt_base: usize,
+    pub nr_pt_frames: usize,
+    /// Virtual address of the pfn -> mfn array (`unsigned long` entries).
+    pub mfn_list: usize,
+    pub mod_start: usize,
+    pub mod_len: usize,
     pub cmd_line: [u8; 1024],
-    pub first_p2m_pfn: u64,
-    pub nr_p2m_frames: u64,
+    pub first_p2m_pfn: usize,
+    pub nr_p2m_frames: usize,
 }
 
 /// `struct hvm_start_info` (arch-x86/hvm/start_info.h), passed in %ebx at
