@@ -6,7 +6,7 @@
 #
 # Prints the paths of the built ELF files (one per line, on stdout):
 #   <dir>/target/guest64.elf   modes hvm64, pv64       (x86_64-unknown-none)
-#   <dir>/target/guest32.elf   modes hvm32, hvm32pse, hvm32pae
+#   <dir>/target/guest32.elf   modes hvm32, hvm32pse, hvm32pae, pv32pae
 #                              (i686-xen-guest.json, core built from rust-src)
 #
 # Needs: rustup with the x86_64-unknown-none target and the rust-src

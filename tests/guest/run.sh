@@ -11,6 +11,8 @@
 #   hvm32pae      guest32.elf  dom0=pvh,shadow dom0-iommu=none
 #   pv64          guest64.elf  dom0=shadow        (shadow-paged PV dom0)
 #   pv64-direct   guest64.elf  (none)             (PV dom0 without shadow)
+#   pv32pae       guest32.elf  dom0=shadow        (32-bit PV dom0, shadow)
+#   pv32pae-direct guest32.elf (none)             (32-bit PV dom0 without shadow)
 # GUEST_ARGS are appended to the guest command line, e.g. `only=remap` or
 # `selftest=fail`.  The Xen binary can also be given as $XEN.
 #
@@ -27,11 +29,11 @@ while getopts "x:t:o:" opt; do
         x) xen="$OPTARG" ;;
         t) timeout_s="$OPTARG" ;;
         o) log="$OPTARG" ;;
-        *) sed -n '2,20p' "$0"; exit 2 ;;
+        *) sed -n '2,22p' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || { sed -n '2,20p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,22p' "$0"; exit 2; }
 mode="$1"; shift
 [ -n "$xen" ] && [ -f "$xen" ] || { echo "run.sh: give the Xen binary with -x or \$XEN" >&2; exit 2; }
 
@@ -41,6 +43,8 @@ case "$mode" in
     hvm32|hvm32pse|hvm32pae) image=guest32.elf; dom0="$pvh_opts"; gmode="$mode" ;;
     pv64) image=guest64.elf; dom0="dom0=shadow"; gmode=pv64 ;;
     pv64-direct) image=guest64.elf; dom0=""; gmode=pv64 ;;
+    pv32pae) image=guest32.elf; dom0="dom0=shadow"; gmode=pv32pae ;;
+    pv32pae-direct) image=guest32.elf; dom0=""; gmode=pv32pae ;;
     *) echo "run.sh: unknown mode $mode" >&2; exit 2 ;;
 esac
 kernel="$here/target/$image"

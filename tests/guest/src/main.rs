@@ -11,10 +11,12 @@
 //!   builds its own 4-level page tables) and `pv64` (PV entry; page tables are
 //!   changed through hypercalls and the writable-pagetable emulation).
 //! - `guest32.elf` (custom i686 target): modes `hvm32` (2-level, 4 KiB pages),
-//!   `hvm32pse` (2-level plus 4 MiB pages) and `hvm32pae` (3-level PAE).
+//!   `hvm32pse` (2-level plus 4 MiB pages) and `hvm32pae` (3-level PAE), all
+//!   PVH, and `pv32pae` (32-bit PAE PV kernel in ring 1).
 //!
 //! The mode is taken from the kernel command line (`mode=...`); without one
-//! the entry point decides (PVH entry -> hvm64 / hvm32, PV entry -> pv64).
+//! the entry point decides (PVH entry -> hvm64 / hvm32, PV entry -> pv64 /
+//! pv32pae).
 
 #![no_std]
 #![no_main]
@@ -56,15 +58,18 @@ pub enum Mode {
     Hvm32Pse,
     /// PVH, 32-bit protected mode, 3-level PAE page tables.
     Hvm32Pae,
+    /// 32-bit PAE PV (a compat guest of 64-bit Xen), kernel in ring 1.
+    Pv32Pae,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 5] = [
+    pub const ALL: [Mode; 6] = [
         Mode::Hvm64,
         Mode::Pv64,
         Mode::Hvm32,
         Mode::Hvm32Pse,
         Mode::Hvm32Pae,
+        Mode::Pv32Pae,
     ];
 
     pub fn name(self) -> &'static str {
@@ -74,6 +79,7 @@ impl Mode {
             Mode::Hvm32 => "hvm32",
             Mode::Hvm32Pse => "hvm32pse",
             Mode::Hvm32Pae => "hvm32pae",
+            Mode::Pv32Pae => "pv32pae",
         }
     }
 
@@ -82,7 +88,7 @@ impl Mode {
     }
 
     pub fn is_pv(self) -> bool {
-        self == Mode::Pv64
+        matches!(self, Mode::Pv64 | Mode::Pv32Pae)
     }
 
     pub fn is_64bit(self) -> bool {
@@ -136,7 +142,8 @@ pub fn kmain(boot: BootInfo) -> ! {
     let mode = match cmdline::mode() {
         Ok(Some(m)) => m,
         Ok(None) => match boot.entry {
-            Entry::Pv => Mode::Pv64,
+            Entry::Pv if cfg!(target_arch = "x86_64") => Mode::Pv64,
+            Entry::Pv => Mode::Pv32Pae,
             Entry::Pvh if cfg!(target_arch = "x86_64") => Mode::Hvm64,
             Entry::Pvh => Mode::Hvm32,
         },

@@ -111,8 +111,8 @@ impl fmt::Display for Error {
 }
 
 pub struct PvInfo {
-    /// pfn -> mfn array (start_info.mfn_list).
-    p2m: *const u64,
+    /// pfn -> mfn array (start_info.mfn_list), `unsigned long` entries.
+    p2m: *const usize,
     nr_pages: u64,
 }
 
@@ -159,7 +159,7 @@ impl Mmu {
                 assert!(pfn < pv.nr_pages, "pfn {:#x} beyond p2m", pfn);
                 // SAFETY: p2m has nr_pages entries, mapped by Xen.
                 let mfn = unsafe { pv.p2m.add(pfn as usize).read_volatile() };
-                mfn << 12
+                (mfn as u64) << 12
             }
         }
     }
@@ -172,13 +172,13 @@ impl Mmu {
             Backend::Pv(_) => {
                 let mfn = field >> 12;
                 // SAFETY: Xen maps the read-only machine-to-phys table at
-                // this fixed address in every 64-bit PV guest.
+                // this fixed address in every PV guest.
                 let pfn = unsafe {
-                    (xen::MACH2PHYS_VIRT_START as *const u64)
+                    (xen::MACH2PHYS_VIRT_START as *const usize)
                         .add(mfn as usize)
                         .read_volatile()
                 };
-                pfn << 12
+                (pfn as u64) << 12
             }
         }
     }
@@ -336,7 +336,7 @@ impl Mmu {
             Backend::Pv(_) => {
                 let op = xen::MmuExtOp {
                     cmd: xen::MMUEXT_INVLPG_LOCAL,
-                    arg1: va,
+                    arg1: va as usize,
                     arg2: 0,
                 };
                 let rc = xen::mmuext_op(&[op]);
@@ -404,7 +404,8 @@ fn cpu_has_nx() -> bool {
 /// Build the test environment's address space for `mode` and switch to it.
 pub fn setup(mode: Mode, boot: &BootInfo) -> Result<Mmu, Error> {
     match mode {
-        Mode::Pv64 => setup_pv(boot),
+        Mode::Pv64 => setup_pv(boot, Format::Long4),
+        Mode::Pv32Pae => setup_pv(boot, Format::Pae),
         Mode::Hvm64 => setup_native(Format::Long4, false),
         Mode::Hvm32 => setup_native(Format::TwoLevel, false),
         Mode::Hvm32Pse => setup_native(Format::TwoLevel, true),
@@ -475,15 +476,17 @@ fn setup_native(fmt: Format, pse: bool) -> Result<Mmu, Error> {
 }
 
 /// PV: keep Xen's initial tables (they map the image with virtual page ==
-/// pseudo-physical frame) and change them through hypercalls.
-fn setup_pv(boot: &BootInfo) -> Result<Mmu, Error> {
+/// pseudo-physical frame) and change them through hypercalls.  For 32-bit
+/// PAE, Xen has already populated all four L3 entries (the last one maps
+/// Xen's own area), so the walker never has to create an L2.
+fn setup_pv(boot: &BootInfo, fmt: Format) -> Result<Mmu, Error> {
     let si = boot.pv_start_info.expect("PV start_info");
     let mut mmu = Mmu {
-        fmt: Format::Long4,
-        root: si.pt_base,
+        fmt,
+        root: si.pt_base as u64,
         backend: Backend::Pv(PvInfo {
-            p2m: si.mfn_list as *const u64,
-            nr_pages: si.nr_pages,
+            p2m: si.mfn_list as *const usize,
+            nr_pages: si.nr_pages as u64,
         }),
         // Xen runs PV guests with EFER.NXE set whenever the CPU has NX.
         nx: cpu_has_nx(),

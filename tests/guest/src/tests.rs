@@ -811,7 +811,7 @@ fn has_superpages(m: Mode) -> bool {
     matches!(m, Mode::Hvm64 | Mode::Hvm32Pse | Mode::Hvm32Pae)
 }
 fn has_nx_bit(m: Mode) -> bool {
-    matches!(m, Mode::Hvm64 | Mode::Pv64 | Mode::Hvm32Pae)
+    matches!(m, Mode::Hvm64 | Mode::Pv64 | Mode::Hvm32Pae | Mode::Pv32Pae)
 }
 fn hvm32_nopse(m: Mode) -> bool {
     m == Mode::Hvm32

@@ -229,14 +229,25 @@ pub fn mmuext_op(ops: &[MmuExtOp]) -> isize {
 }
 
 pub fn update_va_mapping(va: u64, pte: u64, flags: usize) -> isize {
-    hypercall(
+    #[cfg(target_arch = "x86_64")]
+    return hypercall(
         nr::UPDATE_VA_MAPPING,
         va as usize,
         pte as usize,
         flags,
         0,
         0,
-    )
+    );
+    // 32-bit PAE guests pass the 64-bit entry as two halves.
+    #[cfg(target_arch = "x86")]
+    return hypercall(
+        nr::UPDATE_VA_MAPPING,
+        va as usize,
+        pte as u32 as usize,
+        (pte >> 32) as usize,
+        flags,
+        0,
+    );
 }
 
 pub fn vm_assist(cmd: usize, ty: usize) -> isize {

@@ -1,5 +1,6 @@
-//! Assembly for the 32-bit image: Xen ELF note, hypercall page, PVH entry,
-//! exception stubs and probe helpers.  All functions use the cdecl ABI.
+//! Assembly for the 32-bit image: Xen ELF notes, hypercall page, PVH and PV
+//! entries, exception stubs and probe helpers.  All functions use the cdecl
+//! ABI.
 
 core::arch::global_asm!(
     r#"
@@ -15,9 +16,19 @@ core::arch::global_asm!(
     .popsection
 .endm
 
-    /* PVH is all we need: XEN_ELFNOTE_PHYS32_ENTRY. */
+    /* PVH: XEN_ELFNOTE_PHYS32_ENTRY. */
     XEN_NOTE 18, .long pvh_start32
+    /* PV (pv32pae): entry, hypercall page, VIRT_BASE = PADDR_OFFSET = 0,
+     * loader/version strings, and PAE_MODE: 64-bit Xen only runs PAE
+     * 32-bit PV guests. */
+    XEN_NOTE 1, .long pv_start32
+    XEN_NOTE 2, .long hypercall_page
+    XEN_NOTE 3, .long 0
+    XEN_NOTE 4, .long 0
+    XEN_NOTE 5, .asciz "xen-3.0"
     XEN_NOTE 6, .asciz "xen-shadow-rs-guest"
+    XEN_NOTE 8, .asciz "generic"
+    XEN_NOTE 9, .asciz "yes"
 
     .pushsection .text.hypercall_page, "ax", @progbits
     .balign 4096
@@ -69,6 +80,21 @@ pvh_start32:
     subl $12, %esp              /* keep 16-byte alignment at the call */
     pushl %ebx
     call rust_pvh32_entry
+    ud2
+
+/* ------------------------------------------------------------------------
+ * PV entry (pv32pae): ring 1, Xen's flat segments and PAE page tables,
+ * %esi = virtual address of start_info.  Exceptions arrive through the
+ * trap table with a native-looking same-ring frame, and a plain IRET
+ * returns from ring 1 to ring 1, so the stubs below serve PV as well.
+ * ---------------------------------------------------------------------- */
+    .globl pv_start32
+pv_start32:
+    cld
+    movl $boot_stack_top, %esp
+    subl $12, %esp
+    pushl %esi
+    call rust_pv32_entry
     ud2
     .popsection
 

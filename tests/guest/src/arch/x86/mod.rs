@@ -1,4 +1,5 @@
-//! 32-bit image (`guest32.elf`): PVH entry for `hvm32`, `hvm32pse`, `hvm32pae`.
+//! 32-bit image (`guest32.elf`): PVH entry for `hvm32`, `hvm32pse`,
+//! `hvm32pae`; PV entry for `pv32pae`.
 
 mod entry;
 
@@ -128,5 +129,56 @@ extern "C" fn rust_pvh32_entry(start_info_pa: u32) -> ! {
     crate::kmain(BootInfo {
         entry: Entry::Pvh,
         pv_start_info: None,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// PV entry (pv32pae)
+// ---------------------------------------------------------------------------
+
+static TRAPS: Global<[xen::TrapInfo; 33]> = Global::new(
+    [xen::TrapInfo {
+        vector: 0,
+        flags: 0,
+        cs: 0,
+        address: 0,
+    }; 33],
+);
+
+fn install_pv_traps() -> isize {
+    // SAFETY: TRAPS is only written here, before the hypercall reads it.
+    let traps = unsafe { &mut *TRAPS.as_ptr() };
+    let mut n = 0;
+    for v in 0..32u8 {
+        // NMI (2) has its own callback mechanism and 15 is reserved.
+        if v == 2 || v == 15 {
+            continue;
+        }
+        traps[n] = xen::TrapInfo {
+            vector: v,
+            flags: if v == 3 || v == 4 { 3 } else { 0 },
+            cs: xen::FLAT_KERNEL_CS,
+            address: &raw const exc_stubs as usize + 16 * v as usize,
+        };
+        n += 1;
+    }
+    xen::set_trap_table(&traps[..=n])
+}
+
+/// Called from `pv_start32` on our own stack; Xen passed the virtual
+/// address of start_info in %esi.
+#[no_mangle]
+extern "C" fn rust_pv32_entry(si: *const xen::StartInfo) -> ! {
+    let rc = install_pv_traps();
+    // SAFETY: Xen maps start_info in the initial mapping and passes its address.
+    let si: &'static xen::StartInfo = unsafe { &*si };
+    // SAFETY: cmd_line is inside start_info, NUL-terminated by Xen.
+    unsafe { crate::cmdline::set_from_cstr(si.cmd_line.as_ptr()) };
+    if rc != 0 {
+        crate::report::fatal_setup(format_args!("set_trap_table failed: {}", rc));
+    }
+    crate::kmain(BootInfo {
+        entry: Entry::Pv,
+        pv_start_info: Some(si),
     })
 }

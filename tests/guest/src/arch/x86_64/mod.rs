@@ -198,8 +198,8 @@ fn install_pv_traps() -> isize {
             // Allow `int3`/`into` from the (ring 3) kernel, as for a native
             // DPL3 gate; other vectors only come from real exceptions.
             flags: if v == 3 || v == 4 { 3 } else { 0 },
-            cs: xen::FLAT_KERNEL_CS64,
-            address: stub_addr(&raw const pv_exc_stubs, v as usize),
+            cs: xen::FLAT_KERNEL_CS,
+            address: stub_addr(&raw const pv_exc_stubs, v as usize) as usize,
         };
         n += 1;
     }
