@@ -30,6 +30,10 @@ pub enum Mode {
     Pv64Shadow,
     /// 64-bit PV dom0 without shadow paging (Xen's PV MMU only).
     Pv64,
+    /// 32-bit PAE PV dom0 in shadow mode (`dom0=shadow`).
+    Pv32PaeShadow,
+    /// 32-bit PAE PV dom0 without shadow paging.
+    Pv32Pae,
 }
 
 impl Mode {
@@ -61,6 +65,8 @@ impl Mode {
             Mode::Hvm32Pae => "hvm32pae",
             Mode::Pv64Shadow => "pv64-shadow",
             Mode::Pv64 => "pv64",
+            Mode::Pv32PaeShadow => "pv32pae-shadow",
+            Mode::Pv32Pae => "pv32pae",
         }
     }
 
@@ -68,13 +74,14 @@ impl Mode {
     fn guest_mode(self) -> &'static str {
         match self {
             Mode::Pv64Shadow => "pv64",
+            Mode::Pv32PaeShadow => "pv32pae",
             m => m.name(),
         }
     }
 
     /// Whether Xen shadows this dom0's page tables.
     pub fn shadowed(self) -> bool {
-        self != Mode::Pv64
+        !matches!(self, Mode::Pv64 | Mode::Pv32Pae)
     }
 
     fn xen_dom0_args(self) -> &'static str {
@@ -82,8 +89,8 @@ impl Mode {
             Mode::Hvm64 | Mode::Hvm32 | Mode::Hvm32Pse | Mode::Hvm32Pae => {
                 "dom0=pvh,shadow dom0-iommu=none"
             }
-            Mode::Pv64Shadow => "dom0=shadow",
-            Mode::Pv64 => "",
+            Mode::Pv64Shadow | Mode::Pv32PaeShadow => "dom0=shadow",
+            Mode::Pv64 | Mode::Pv32Pae => "",
         }
     }
 }
@@ -93,7 +100,7 @@ pub type Guests = BTreeMap<String, PathBuf>;
 
 /// Builds the guest test kernels.  tests/guest/build.sh prints the ELF
 /// paths; `guest64.elf` serves hvm64 and pv64, `guest32.elf` the 32-bit
-/// HVM modes (the mode is chosen on the dom0 command line).
+/// modes (the mode is chosen on the dom0 command line).
 pub fn build_guests() -> Result<Guests> {
     step!("building guest test kernels (tests/guest)");
     let out = setup::output(Command::new("bash").arg(repo().join("tests/guest/build.sh")))?;
@@ -102,7 +109,7 @@ pub fn build_guests() -> Result<Guests> {
         let path = PathBuf::from(line);
         let modes: &[&str] = match path.file_name().and_then(|n| n.to_str()) {
             Some("guest64.elf") => &["hvm64", "pv64"],
-            Some("guest32.elf") => &["hvm32", "hvm32pse", "hvm32pae"],
+            Some("guest32.elf") => &["hvm32", "hvm32pse", "hvm32pae", "pv32pae"],
             _ => return Err(format!("tests/guest/build.sh: unexpected output {line:?}")),
         };
         for m in modes {

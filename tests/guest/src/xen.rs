@@ -147,10 +147,10 @@ pub const HVM_START_MAGIC: u32 = 0x336e_c578;
 
 #[inline]
 fn hypercall(nr: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize) -> isize {
-    // SAFETY: the hypercall page is set up before any Rust code that can reach
-    // here runs (PV: by Xen at build time; PVH: first thing in the entry
-    // code).  Pointer arguments are the callers' responsibility; each wrapper
-    // below passes pointers to live, correctly laid out structures.
+    // The hypercall page is set up before any Rust code that can reach here
+    // runs (PV: by Xen at build time; PVH: first thing in the entry code).
+    // Each wrapper below passes pointers to live, correctly laid out structs.
+    // SAFETY: see above.
     unsafe { arch::xen_hypercall(nr, a1, a2, a3, a4, a5) }
 }
 

@@ -99,3 +99,22 @@ pub fn halt_forever() -> ! {
         unsafe { asm!("cli", "hlt", options(nomem, nostack)) };
     }
 }
+
+/// PVH entry: find Xen's CPUID leaves and have Xen write the hypercall page
+/// (same for the 32- and 64-bit images).
+pub fn init_hvm_hypercall_page() -> bool {
+    let mut base = 0x4000_0000u32;
+    while base < 0x4001_0000 {
+        let (max, b, c, d) = cpuid(base, 0);
+        // "XenVMMXenVMM"
+        if b == 0x566e_6558 && c == 0x6558_4d4d && d == 0x4d4d_566e && max >= base + 2 {
+            let (_pages, msr, _, _) = cpuid(base + 2, 0);
+            // SAFETY: Xen's hypercall MSR takes the guest-physical address of
+            // the page to fill; the image is identity mapped (or paging off).
+            unsafe { wrmsr(msr, super::hypercall_page_addr() as u64) };
+            return true;
+        }
+        base += 0x100;
+    }
+    false
+}

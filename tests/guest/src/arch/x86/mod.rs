@@ -93,26 +93,11 @@ fn install_idt() {
     }
 }
 
-fn init_hvm_hypercall_page() -> bool {
-    let mut base = 0x4000_0000u32;
-    while base < 0x4001_0000 {
-        let (max, b, c, d) = super::cpuid(base, 0);
-        if b == 0x566e_6558 && c == 0x6558_4d4d && d == 0x4d4d_566e && max >= base + 2 {
-            let (_pages, msr, _, _) = super::cpuid(base + 2, 0);
-            // SAFETY: Xen's hypercall MSR takes the guest-physical address
-            // of the page to fill; paging is off, so the address is physical.
-            unsafe { super::wrmsr(msr, hypercall_page_addr() as u64) };
-            return true;
-        }
-        base += 0x100;
-    }
-    false
-}
 
 /// Called from `pvh_start32` with paging still off.
 #[no_mangle]
 extern "C" fn rust_pvh32_entry(start_info_pa: u32) -> ! {
-    if !init_hvm_hypercall_page() {
+    if !super::init_hvm_hypercall_page() {
         // SAFETY: deliberate fault with no IDT loaded yet -> triple fault.
         unsafe { core::arch::asm!("ud2", options(noreturn)) };
     }

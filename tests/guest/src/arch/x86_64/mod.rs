@@ -125,31 +125,12 @@ fn install_idt() {
     }
 }
 
-/// Find Xen's CPUID leaves and have Xen write the hypercall page.
-fn init_hvm_hypercall_page() -> bool {
-    let mut base = 0x4000_0000u32;
-    while base < 0x4001_0000 {
-        let (max, b, c, d) = super::cpuid(base, 0);
-        // "XenVMMXenVMM"
-        if b == 0x566e_6558 && c == 0x6558_4d4d && d == 0x4d4d_566e && max >= base + 2 {
-            let (_pages, msr, _, _) = super::cpuid(base + 2, 0);
-            // SAFETY: Xen's hypercall MSR: writing the guest-physical address
-            // of a page (page number in bits 12+, page index 0 in the low
-            // bits) makes Xen fill that page with hypercall stubs.  Paging is
-            // identity for the image, so the address is physical.
-            unsafe { super::wrmsr(msr, hypercall_page_addr() as u64) };
-            return true;
-        }
-        base += 0x100;
-    }
-    false
-}
 
 /// Called from `pvh_start` (entry.rs) in long mode with the boot page tables
 /// (identity map of the first 4 GiB, 2 MiB pages) and the boot stack.
 #[no_mangle]
 extern "C" fn rust_pvh_entry(start_info_pa: u64) -> ! {
-    if !init_hvm_hypercall_page() {
+    if !super::init_hvm_hypercall_page() {
         // No way to print anything.  Crash the domain (Xen then reboots).
         // SAFETY: deliberate fault with no IDT loaded yet -> triple fault.
         unsafe { core::arch::asm!("ud2", options(noreturn)) };
