@@ -44,6 +44,8 @@ impl Mode {
         Mode::Hvm32Pae,
         Mode::Pv64Shadow,
         Mode::Pv64,
+        Mode::Pv32PaeShadow,
+        Mode::Pv32Pae,
     ];
 
     pub fn parse(s: &str) -> Result<Self> {
