@@ -13,7 +13,7 @@
 //! 2. `layout.rs`: compile-time assertions that every struct size and field
 //!    offset Rust relies on, as bindgen (clang) computed it, equals what GCC
 //!    computes with Xen's exact flags (the asm-offsets technique);
-//! 3. `libxen_shadow_helpers.a`: `c/helpers.c`, wrappers of Xen's static
+//! 3. `libxen_shadow_helpers.a`: `c/*.c`, wrappers of Xen's static
 //!    inlines and macros, compiled by GCC with Xen's exact flags.
 
 use std::env;
@@ -96,7 +96,7 @@ fn main() {
         println!("cargo:rerun-if-env-changed={var}");
     }
     println!("cargo:rerun-if-changed=c/bindings.h");
-    println!("cargo:rerun-if-changed=c/helpers.c");
+    println!("cargo:rerun-if-changed=c");
     println!("cargo:rerun-if-changed=build.rs");
 
     let (Some(src), Some(obj), Some(cflags)) = (
@@ -282,8 +282,15 @@ fn compile_helpers(flags: &[String], here: &Path) {
         .cargo_warnings(true)
         .warnings(true) // -Wall, as Xen; -Werror comes with Xen's CFLAGS
         .extra_warnings(false)
-        .file(here.join("c/helpers.c"))
         .include(here.join("c"));
+    // Every c/*.c: one file of shims per area of the port.
+    let mut files: Vec<PathBuf> = fs::read_dir(here.join("c"))
+        .expect("read ffi/c")
+        .map(|e| e.expect("read ffi/c").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    files.sort();
+    build.files(&files);
     for f in flags {
         build.flag(f);
     }

@@ -11,6 +11,7 @@
 pub mod exports;
 pub mod paging_mode;
 pub mod port;
+pub mod xen;
 mod unported;
 
 use ffi::{xen_bug, xen_printk};

@@ -9,5 +9,11 @@
 //! `ffi/`.
 #![no_std]
 
+#[cfg(test)]
+extern crate std;
+
 pub mod entry;
+pub mod index;
 pub mod level;
+pub mod platform;
+pub mod types;

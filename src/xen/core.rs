@@ -1,0 +1,1 @@
+//! `impl Core for Xen`.  (Being written: see issue 3.)
