@@ -11,6 +11,10 @@
 use ffi::{domain, vcpu};
 
 pub mod core;
+pub mod cr3;
+pub mod fault;
+pub mod shadows;
+pub mod walk;
 
 /// The platform value: zero-sized, all state lives in Xen.
 #[derive(Clone, Copy, Default)]

@@ -209,6 +209,16 @@ pub trait Core {
         top: *mut u8,
     ) -> (bool, GuestWalk);
 
+    // ---- lock-free reads through the linear maps -----------------------------
+    /// Address of `sh_linear_lN_table(v)` (N = 1..4): the shadow linear map
+    /// of `v`'s address space (HVM: `__sh_linear_lN_table`, PV:
+    /// `__linear_lN_table`).  Meaningful only while `v` is current.
+    fn sh_linear_table_base(&self, v: Self::Vcpu, level: u32) -> u64;
+    /// `get_unsafe(x, (u64 *)addr)`: a load that may fault (the page may be
+    /// unmapped under our feet); `None` if it did.  Backed by an exception
+    /// table entry in Xen.
+    fn get_unsafe_u64(&self, addr: u64) -> Option<u64>;
+
     // ---- TLB ------------------------------------------------------------------
     /// `guest_flush_tlb_mask(d, d->dirty_cpumask)`.
     fn flush_tlb_mask_dirty(&self, d: Self::Dom);

@@ -8,7 +8,11 @@
 //!
 //! | trait | file | what |
 //! | --- | --- | --- |
-//! | [`Core`] | `core.rs` | domains, vCPUs, frames and mappings, the frame table, refcounts, the shadow hash and pool, `shadow_set_lNe`, locks, p2m, flushes |
+//! | [`Core`] | `core.rs` | domains, vCPUs, frames and mappings, the frame table, refcounts, the shadow hash and pool, `shadow_set_lNe`, locks, p2m, guest walk, linear maps, flushes |
+//! | [`WalkOps`] | `walk.rs` | what the walk, propagation, validation and prefetch need beyond `Core` (blocks C, F, L, N, O) |
+//! | [`ShadowOps`] | `shadows.rs` | creation, destruction, unhooking, revocation, removal (blocks B, G-K, U, V) |
+//! | [`Cr3Ops`] | `cr3.rs` | CR3 updates, linear entries, out-of-sync resync, pagetable_dying (blocks M, T, W) |
+//! | [`FaultOps`] | `fault.rs` | the fault handler, emulation, INVLPG, gva_to_gfn, tracing (blocks P-S) |
 //!
 //! Conventions:
 //! * handles (`Dom`, `Vcpu`) are `Copy` and say nothing about lifetime: Xen
@@ -20,13 +24,21 @@
 //!   our feet; shadow tables are read by the MMU).
 
 pub mod core;
+pub mod cr3;
+pub mod fault;
+pub mod shadows;
 pub mod table;
+pub mod walk;
 
 pub use self::core::{Core, GuestWalk};
+pub use self::cr3::Cr3Ops;
+pub use self::fault::FaultOps;
+pub use self::shadows::ShadowOps;
 pub use self::table::{Slot, Table};
+pub use self::walk::WalkOps;
 
 /// Everything the algorithms use.  Implemented automatically for any type
 /// that implements every area trait.
-pub trait Platform: Core {}
+pub trait Platform: Core + WalkOps + ShadowOps + Cr3Ops + FaultOps {}
 
-impl<T: Core> Platform for T {}
+impl<T: Core + WalkOps + ShadowOps + Cr3Ops + FaultOps> Platform for T {}

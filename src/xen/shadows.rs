@@ -1,0 +1,7 @@
+//! `impl ShadowOps for Xen`.
+
+use xen_shadow_rs::platform::ShadowOps;
+
+use super::Xen;
+
+impl ShadowOps for Xen {}
