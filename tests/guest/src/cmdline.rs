@@ -9,6 +9,8 @@
 //! Recognised words:
 //! - `mode=<hvm64|pv64|hvm32|hvm32pse|hvm32pae>`
 //! - `only=<substring>`: run only tests whose name contains the substring.
+//! - `break=<test>`: make that test expect something wrong at one key check
+//!   (shows that the check can fail; see `tests::broken`).
 
 use crate::global::Global;
 use crate::Mode;

@@ -10,8 +10,10 @@ use crate::global::Global;
 
 pub const PAGE_SIZE: usize = 4096;
 
-/// Number of 4 KiB frames in the pool (1 MiB).
-const POOL_FRAMES: usize = 256;
+/// Number of 4 KiB frames in the pool (16 MiB).  Most of it is for the
+/// shadow-pool pressure test (`tests::pressure`), which needs more live leaf
+/// tables than Xen's shadow pool for a 256 MiB dom0 can hold (~3,000).
+pub const POOL_FRAMES: usize = 4096;
 
 #[repr(C, align(4096))]
 struct Pool([[u8; PAGE_SIZE]; POOL_FRAMES]);
@@ -20,7 +22,8 @@ static POOL: Global<Pool> = Global::new(Pool([[0; PAGE_SIZE]; POOL_FRAMES]));
 static NEXT: Global<usize> = Global::new(0);
 
 /// Allocate one zeroed 4 KiB frame; returns its physical address.
-/// Frames are never freed (tests are few and the pool is generous).
+/// Frames are never freed (tests are few and the pool is generous); a test
+/// that recycles a frame does so itself (see `tests::reuse`).
 pub fn alloc() -> u64 {
     let n = NEXT.get();
     if n >= POOL_FRAMES {
@@ -39,6 +42,11 @@ pub fn alloc() -> u64 {
 /// Frames handed out so far.
 pub fn used() -> usize {
     NEXT.get()
+}
+
+/// Frames still available.
+pub fn left() -> usize {
+    POOL_FRAMES - NEXT.get()
 }
 
 /// Size and alignment of the superpage test region: 4 MiB in the 32-bit

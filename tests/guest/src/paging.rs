@@ -261,18 +261,41 @@ impl Mmu {
     /// A new zeroed table, ready to be linked in.
     fn new_table(&mut self) -> Result<u64, Error> {
         let pa = frames::alloc();
+        self.protect_table(pa)?;
+        Ok(pa)
+    }
+
+    /// PV: a page-table page must have no writable mapping, so make our
+    /// direct view of the frame at `pa` read-only (nothing to do for HVM).
+    pub fn protect_table(&self, pa: u64) -> Result<(), Error> {
+        self.set_direct_view(pa, P | A, "update_va_mapping(ro)")
+    }
+
+    /// PV: make the direct view of a former page-table page writable again
+    /// (Xen refuses while the frame is still in use as a page table).
+    pub fn unprotect_table(&self, pa: u64) -> Result<(), Error> {
+        self.set_direct_view(pa, P | RW | A | D, "update_va_mapping(rw)")
+    }
+
+    fn set_direct_view(&self, pa: u64, flags: u64, what: &'static str) -> Result<(), Error> {
         if let Backend::Pv(_) = self.backend {
-            // A PV page-table page must have no writable mapping: make our
-            // direct view of it read-only.
-            let rc = xen::update_va_mapping(pa, self.pte(pa, P | A), xen::UVMF_INVLPG);
+            let rc = xen::update_va_mapping(pa, self.pte(pa, flags), xen::UVMF_INVLPG);
             if rc != 0 {
-                return Err(Error::Hypercall {
-                    what: "update_va_mapping(ro)",
-                    rc,
-                });
+                return Err(Error::Hypercall { what, rc });
             }
         }
-        Ok(pa)
+        Ok(())
+    }
+
+    /// Address of an entry in the direct view (writable for HVM, read-only
+    /// for PV, where a store there goes through Xen's emulation).
+    pub fn entry_addr(&self, s: Slot) -> u64 {
+        self.entry_ptr(s) as u64
+    }
+
+    /// Size of one entry in bytes (4 for 2-level, 8 otherwise).
+    pub fn entry_size(&self) -> usize {
+        self.fmt.entry_size()
     }
 
     /// Find the entry for `va` at `level`, creating missing tables above it
@@ -341,6 +364,24 @@ impl Mmu {
                 };
                 let rc = xen::mmuext_op(&[op]);
                 assert!(rc == 0, "MMUEXT_INVLPG_LOCAL failed: {}", rc);
+            }
+        }
+    }
+
+    /// Drop all (non-global) TLB entries: reload CR3 (HVM) or
+    /// `MMUEXT_TLB_FLUSH_LOCAL` (PV).
+    pub fn flush_all(&self) {
+        match self.backend {
+            // SAFETY: reloading the current CR3 value changes no mapping.
+            Backend::Native => unsafe { arch::write_cr3(arch::read_cr3()) },
+            Backend::Pv(_) => {
+                let op = xen::MmuExtOp {
+                    cmd: xen::MMUEXT_TLB_FLUSH_LOCAL,
+                    arg1: 0,
+                    arg2: 0,
+                };
+                let rc = xen::mmuext_op(&[op]);
+                assert!(rc == 0, "MMUEXT_TLB_FLUSH_LOCAL failed: {}", rc);
             }
         }
     }

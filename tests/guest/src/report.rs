@@ -30,6 +30,11 @@ pub fn set_planned(n: u32) {
     PENDING.set(n);
 }
 
+/// Name of the running test, if any.
+pub fn current() -> Option<&'static str> {
+    CURRENT.get()
+}
+
 pub fn start(name: &'static str) {
     CURRENT.set(Some(name));
 }

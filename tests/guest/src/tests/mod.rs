@@ -88,6 +88,24 @@ macro_rules! check {
     };
 }
 
+mod faults;
+mod linear;
+mod oos;
+mod pressure;
+mod pt_writes;
+mod spaces;
+
+/// `break=<test name>` on the command line: the named test deliberately
+/// expects something wrong at one of its key checks, to show that the
+/// check can fail (see docs/testing.md).  The tests in the submodules
+/// consult it.
+fn broken() -> bool {
+    match (crate::cmdline::value("break"), report::current()) {
+        (Some(b), Some(name)) => b == name.as_bytes(),
+        _ => false,
+    }
+}
+
 pub struct Ctx {
     pub mode: Mode,
     pub mmu: Mmu,
@@ -114,6 +132,14 @@ impl Ctx {
         let sz = self.mmu.fmt.large_page_size();
         self.next_va = (self.next_va + sz - 1) & !(sz - 1);
         self.fresh_va(1)
+    }
+
+    /// `pages` unused virtual pages (and a guard page) at the start of a
+    /// new leaf table.
+    fn fresh_va_new_table_pages(&mut self, pages: u64) -> u64 {
+        let sz = self.mmu.fmt.large_page_size();
+        self.next_va = (self.next_va + sz - 1) & !(sz - 1);
+        self.fresh_va(pages)
     }
 
     /// A superpage-aligned virtual region of one superpage.
@@ -910,6 +936,52 @@ const TESTS: &[Test] = &[
         name: "pv_refuse_writable_pt",
         run: pv_refuse_writable_pt,
         applies: pv,
+    },
+    Test {
+        name: "pte_write_widths",
+        run: pt_writes::pte_write_widths,
+        applies: all,
+    },
+    Test {
+        name: "pde_write_widths",
+        run: pt_writes::pde_write_widths,
+        applies: hvm,
+    },
+    Test {
+        name: "linear_pt",
+        run: linear::linear_pt,
+        applies: hvm,
+    },
+    Test {
+        name: "many_address_spaces",
+        run: spaces::many_address_spaces,
+        applies: hvm,
+    },
+    Test {
+        name: "pt_page_reuse",
+        run: spaces::pt_page_reuse,
+        applies: all,
+    },
+    Test {
+        name: "oos_bulk_writes",
+        run: oos::oos_bulk_writes,
+        applies: all,
+    },
+    Test {
+        name: "notpresent_repeat",
+        run: faults::notpresent_repeat,
+        applies: all,
+    },
+    Test {
+        name: "mmio_lapic",
+        run: faults::mmio_lapic,
+        applies: hvm,
+    },
+    // Last: it uses up the rest of the 32-bit address space.
+    Test {
+        name: "shadow_pool_pressure",
+        run: pressure::shadow_pool_pressure,
+        applies: all,
     },
     // Self-checks: `applies: never`, selected by name through `selftest=`.
     Test {
