@@ -89,6 +89,18 @@ const LAYOUT: &[(&str, &str, &str)] = &[
     ("cpu_info", "", ""),
     ("cpu_info", "current_vcpu", "current_vcpu"),
     ("cpu_info", "per_cpu_offset", "per_cpu_offset"),
+    // The flattened guest walk c/guestwalkN.c fill (c/bindings.h).
+    ("xsr_guest_walk", "", ""),
+    ("xsr_guest_walk", "va", "va"),
+    ("xsr_guest_walk", "l4e", "l4e"),
+    ("xsr_guest_walk", "l3e", "l3e"),
+    ("xsr_guest_walk", "l2e", "l2e"),
+    ("xsr_guest_walk", "l1e", "l1e"),
+    ("xsr_guest_walk", "l4mfn", "l4mfn"),
+    ("xsr_guest_walk", "l3mfn", "l3mfn"),
+    ("xsr_guest_walk", "l2mfn", "l2mfn"),
+    ("xsr_guest_walk", "l1mfn", "l1mfn"),
+    ("xsr_guest_walk", "pfec", "pfec"),
 ];
 
 fn main() {
@@ -198,6 +210,8 @@ fn generate_bindings(flags: &[String], here: &Path, out: &Path) {
         .allowlist_type("vcpu|domain|page_info|paging_mode|cpu_info|cpu_user_regs")
         .allowlist_type("p2m_domain|p2m_type_t|p2m_access_t|p2m_query_t|sh_emulate_ctxt")
         .allowlist_type("mfn_t|gfn_t|pagetable_t|paddr_t|intpte_t")
+        // Level-independent views of per-level structs (c/bindings.h).
+        .allowlist_type("xsr_guest_walk")
         // Functions are declared by hand in src/xen.rs: Xen's headers give
         // every declaration hidden visibility (`#pragma GCC visibility`),
         // and bindgen emits no function bindings for them.

@@ -35,7 +35,20 @@ vec=$(printf '%s\n' "$disasm" | grep -E '%[xyz]mm[0-9]|%st(\(|$|,)|\b(f(ld|st|ad
 $vec"
 
 # Indirect branches must use Xen's retpoline thunks, returns its return thunk.
-ind=$(printf '%s\n' "$disasm" | grep -E '\s(call|jmp)q?\s+\*' | head -5)
+# The one exception is Xen's own alternative_call() in the C shims: a
+# `call *hvm_funcs+N(%rip)` that Xen rewrites into a direct call at boot
+# (the site is recorded in .altinstructions), exactly as in Xen's C objects.
+altcalls=$(objdump -dr --no-show-raw-insn "$obj" | awk '
+    /[ \t]call +\*0x0\(%rip\)/ {pending = $1; next}
+    pending != "" && /R_X86_64_PC32[ \t]+hvm_funcs\+/ {n++}
+    {pending = ""}
+    END {print n + 0}')
+ind=$(printf '%s\n' "$disasm" | grep -E '\s(call|jmp)q?\s+\*' | grep -vE '\scall +\*0x0\(%rip\)' | head -5)
+ripind=$(printf '%s\n' "$disasm" | grep -cE '\scall +\*0x0\(%rip\)' || true)
+[ "$ripind" = "$altcalls" ] || err "$ripind RIP-relative indirect calls, only $altcalls of them alternative_call()s into hvm_funcs"
+if [ "$altcalls" != 0 ] && ! readelf -SW "$obj" | grep -q '\.altinstructions'; then
+    err "alternative_call()s without an .altinstructions section"
+fi
 [ -z "$ind" ] || err "indirect branch not through __x86_indirect_thunk_*:
 $ind"
 rets=$(printf '%s\n' "$disasm" | grep -cE '\sretq?\s*$' || true)

@@ -81,11 +81,6 @@ impl Mode {
         }
     }
 
-    /// Whether Xen shadows this dom0's page tables.
-    pub fn shadowed(self) -> bool {
-        !matches!(self, Mode::Pv64 | Mode::Pv32Pae)
-    }
-
     fn xen_dom0_args(self) -> &'static str {
         match self {
             Mode::Hvm64 | Mode::Hvm32 | Mode::Hvm32Pse | Mode::Hvm32Pae => {
@@ -359,28 +354,69 @@ pub fn run_all(boots: Vec<Boot>) -> Vec<(String, Result<Finished>)> {
     results
 }
 
-/// What a boot is expected to do while the port is incomplete.
+/// What a boot is expected to do.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Expect {
-    /// All guest tests pass.
+    /// All guest tests pass.  (Every entry point is ported: a BUG in an
+    /// unported one, like any other Xen panic, is a failure.)
     Pass,
-    /// The guest passes, or Xen BUG()s in an entry point that docs/status.md
-    /// lists as not ported yet (the rust hypervisor on shadow paging until
-    /// the port lands).  Anything else fails.
-    PassOrUnported,
 }
 
 fn judge(f: &Finished, expect: Expect) -> std::result::Result<String, String> {
     match (&f.outcome, expect) {
-        (Outcome::Result { passed, failed: 0 }, _) if *passed > 0 => Ok(format!("{}", f.outcome)),
-        (Outcome::Panic(_), Expect::PassOrUnported) if f.unported.is_some() => {
-            let line = f.unported.as_deref().unwrap_or("");
-            Ok(format!(
-                "stopped at an unported entry point: {}",
-                line.trim_start_matches("(XEN) ")
-            ))
+        (Outcome::Result { passed, failed: 0 }, Expect::Pass) if *passed > 0 => {
+            Ok(format!("{}", f.outcome))
         }
+        (Outcome::Panic(_), _) if f.unported.is_some() => Err(format!(
+            "{} after {}",
+            f.outcome,
+            f.unported.as_deref().unwrap_or("").trim_start_matches("(XEN) ")
+        )),
         _ => Err(format!("{}", f.outcome)),
+    }
+}
+
+/// The guest's per-test verdicts (`test NAME: PASS|FAIL|SKIP ...`), in order.
+pub fn test_verdicts(log: &str) -> Vec<(String, String)> {
+    log.lines()
+        .filter_map(|l| {
+            let at = l.find("test ")?;
+            let (name, rest) = l[at + 5..].split_once(": ")?;
+            if name.is_empty() || name.contains(' ') {
+                return None;
+            }
+            let verdict = rest.split_whitespace().next()?;
+            matches!(verdict, "PASS" | "FAIL" | "SKIP")
+                .then(|| (name.to_string(), verdict.to_string()))
+        })
+        .collect()
+}
+
+/// Differential check: the rust hypervisor must give every test the same
+/// verdict as the reference one.  Returns the differences by name.
+pub fn compare_verdicts(reference: &str, rust: &str) -> std::result::Result<String, String> {
+    let a = test_verdicts(reference);
+    let b = test_verdicts(rust);
+    let mut diffs = Vec::new();
+    for (name, va) in &a {
+        match b.iter().find(|(n, _)| n == name) {
+            Some((_, vb)) if vb == va => {}
+            Some((_, vb)) => diffs.push(format!("{name}: reference {va}, rust {vb}")),
+            None => diffs.push(format!("{name}: reference {va}, rust did not run it")),
+        }
+    }
+    for (name, vb) in &b {
+        if !a.iter().any(|(n, _)| n == name) {
+            diffs.push(format!("{name}: rust {vb}, reference did not run it"));
+        }
+    }
+    if a.is_empty() {
+        diffs.push("no test verdicts in the reference log".into());
+    }
+    if diffs.is_empty() {
+        Ok(format!("{} tests, identical verdicts", a.len()))
+    } else {
+        Err(diffs.join("; "))
     }
 }
 
@@ -394,10 +430,10 @@ pub fn main_job() -> Result {
     let guests = build_guests()?;
     let boots = vec![
         Boot::new(&rust, Variant::Rust, false, Mode::Hvm64, &guests)?,
-        Boot::new(&rust, Variant::Rust, false, Mode::Pv64, &guests)?,
+        Boot::new(&rust, Variant::Rust, false, Mode::Pv64Shadow, &guests)?,
         Boot::new(&reference, Variant::Reference, false, Mode::Hvm64, &guests)?,
     ];
-    let expects = [Expect::PassOrUnported, Expect::Pass, Expect::Pass];
+    let expects = [Expect::Pass, Expect::Pass, Expect::Pass];
     let mut ok = true;
     for ((name, r), expect) in run_all(boots).into_iter().zip(expects) {
         let f = r?;
@@ -491,20 +527,27 @@ pub fn test_all() -> Result {
             )?);
             expects.push(Expect::Pass);
             boots.push(Boot::new(rust, Variant::Rust, false, mode, guests)?);
-            expects.push(if mode.shadowed() {
-                Expect::PassOrUnported
-            } else {
-                Expect::Pass
-            });
+            expects.push(Expect::Pass);
         }
-        for ((name, r), expect) in run_all(boots).into_iter().zip(expects) {
+        let finished = run_all(boots);
+        for ((name, r), expect) in finished.iter().zip(expects) {
             let verdict = match r {
                 Ok(f) => {
-                    judge(&f, expect).map_err(|e| format!("{e} (log {})", f.log_path.display()))
+                    judge(f, expect).map_err(|e| format!("{e} (log {})", f.log_path.display()))
                 }
-                Err(e) => Err(e),
+                Err(e) => Err(e.clone()),
             };
             results.push((format!("boot {name}"), verdict));
+        }
+        // Boots come in (reference, rust) pairs per mode.
+        for pair in finished.chunks(2) {
+            if let [(rname, Ok(rf)), (_, Ok(uf))] = pair {
+                let mode = rname.trim_start_matches("reference-");
+                results.push((
+                    format!("same verdicts {mode}"),
+                    compare_verdicts(&rf.log, &uf.log),
+                ));
+            }
         }
     }
 
@@ -585,7 +628,7 @@ mod tests {
                 },
                 None
             ),
-            Expect::PassOrUnported
+            Expect::Pass
         )
         .is_err());
         assert!(judge(
@@ -603,13 +646,23 @@ mod tests {
             Outcome::Panic("Xen BUG".into()),
             Some("sh_page_fault__guest_4 called: not ported"),
         );
-        assert!(judge(&bug, Expect::PassOrUnported).is_ok());
         assert!(judge(&bug, Expect::Pass).is_err());
         assert!(judge(
             &f(Outcome::Panic("FATAL PAGE FAULT".into()), None),
-            Expect::PassOrUnported
+            Expect::Pass
         )
         .is_err());
-        assert!(judge(&f(Outcome::Timeout, None), Expect::PassOrUnported).is_err());
+        assert!(judge(&f(Outcome::Timeout, None), Expect::Pass).is_err());
+    }
+
+    #[test]
+    fn verdicts_are_compared_by_name() {
+        let r = "(d0) test a: PASS\n(d0) test b: SKIP no NX\nrunning 2 tests\n";
+        assert_eq!(test_verdicts(r).len(), 2);
+        assert!(compare_verdicts(r, "test a: PASS\ntest b: SKIP x\n").is_ok());
+        let e = compare_verdicts(r, "test a: FAIL boom\ntest b: SKIP\n").unwrap_err();
+        assert!(e.contains("a: reference PASS, rust FAIL"), "{e}");
+        assert!(compare_verdicts(r, "test a: PASS\n").is_err());
+        assert!(compare_verdicts("", "").is_err());
     }
 }

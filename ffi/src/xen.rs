@@ -142,3 +142,162 @@ pub unsafe fn vcpu_ids(v: *const vcpu) -> (i32, i32) {
         (dom, (*v).vcpu_id)
     }
 }
+
+/// The shims behind `impl Core for Xen` (`c/core.c`, `c/guestwalk{2,3,4}.c`)
+/// and the Xen functions it calls directly.  Each shim is named after the
+/// Xen macro, inline or field it wraps (`xsr_<name>`); see the C file for
+/// its exact body.  Frame numbers travel as `u64` (`unsigned long`), p2m
+/// types as `u32`, page-table entries as `u64`.
+///
+/// # Safety (all functions)
+/// Pointer arguments must be live Xen objects (`struct domain`, `struct
+/// vcpu`) or, where an entry pointer is taken, point into a mapped
+/// page-table frame; frame numbers given to frame-table accessors must be
+/// valid (`mfn_valid`), as C's callers guarantee.
+#[allow(improper_ctypes)]
+pub mod core_shims {
+    use core::ffi::c_void;
+
+    use super::Mfn;
+    use crate::bindings::{domain, vcpu, xsr_guest_walk};
+
+    extern "C" {
+        // ---- Xen functions called directly --------------------------------
+        /// xen/domain_page.h.
+        pub fn map_domain_page(mfn: Mfn) -> *mut c_void;
+        pub fn unmap_domain_page(ptr: *const c_void);
+
+        // ---- domains and vCPUs ----------------------------------------------
+        pub fn xsr_vcpu_domain(v: *const vcpu) -> *mut domain;
+        pub fn xsr_domain_vcpu(d: *const domain, i: u32) -> *mut vcpu;
+        pub fn xsr_max_vcpus(d: *const domain) -> u32;
+        pub fn xsr_domain_id(d: *const domain) -> u16;
+        pub fn xsr_vcpu_id(v: *const vcpu) -> u32;
+        pub fn xsr_is_hvm_domain(d: *const domain) -> bool;
+        pub fn xsr_is_pv_32bit_domain(d: *const domain) -> bool;
+        pub fn xsr_shadow_mode_refcounts(d: *const domain) -> bool;
+        pub fn xsr_paging_mode_translate(d: *const domain) -> bool;
+        pub fn xsr_paging_mode_external(d: *const domain) -> bool;
+        pub fn xsr_paging_mode_log_dirty(d: *const domain) -> bool;
+        pub fn xsr_domain_is_dying(d: *const domain) -> bool;
+        pub fn xsr_domain_is_shutting_down(d: *const domain) -> bool;
+        pub fn xsr_shadow_opt_flags(d: *const domain) -> u32;
+        pub fn xsr_set_shadow_opt_flags(d: *mut domain, f: u32);
+        /// `who[..len]` need not be NUL-terminated.
+        pub fn xsr_domain_crash_str(d: *mut domain, who: *const u8, len: u32);
+
+        // ---- machine frames ---------------------------------------------------
+        pub fn xsr_mfn_valid(mfn: u64) -> bool;
+        pub fn xsr_page_nx() -> u32;
+        pub fn xsr_paddr_bits() -> u32;
+
+        // ---- frame table --------------------------------------------------------
+        pub fn xsr_sp_type(smfn: u64) -> u32;
+        pub fn xsr_sp_head(smfn: u64) -> bool;
+        pub fn xsr_sp_pinned(smfn: u64) -> bool;
+        pub fn xsr_sp_count(smfn: u64) -> u32;
+        pub fn xsr_sp_up(smfn: u64) -> u64;
+        pub fn xsr_set_sp_up(smfn: u64, up: u64);
+        pub fn xsr_sp_backpointer(smfn: u64) -> u64;
+        /// cf_check: also passed to `shadow_set_l2e()` by `c/core.c`.
+        pub fn xsr_sh_next_page(smfn: Mfn) -> Mfn;
+        pub fn xsr_page_shadow_flags(gmfn: u64) -> u32;
+        pub fn xsr_page_pagetable_dying(gmfn: u64) -> bool;
+        pub fn xsr_set_page_pagetable_dying(gmfn: u64, dying: bool);
+        pub fn xsr_page_count_info(mfn: u64) -> u64;
+        pub fn xsr_page_type_info(mfn: u64) -> u64;
+        pub fn xsr_page_owned_by(mfn: u64, d: *const domain) -> bool;
+
+        // ---- shadow refcounts, pins, hash, pool -----------------------------------
+        pub fn xsr_sh_get_ref(d: *mut domain, smfn: u64, entry_pa: u64) -> bool;
+        pub fn xsr_sh_put_ref(d: *mut domain, smfn: u64, entry_pa: u64);
+        pub fn xsr_sh_pin(d: *mut domain, smfn: u64) -> bool;
+        pub fn xsr_sh_unpin(d: *mut domain, smfn: u64);
+        pub fn xsr_get_shadow_status(d: *mut domain, gmfn: u64, t: u32) -> u64;
+        pub fn xsr_set_shadow_status(d: *mut domain, gmfn: u64, t: u32, smfn: u64);
+        pub fn xsr_delete_shadow_status(d: *mut domain, gmfn: u64, t: u32, smfn: u64);
+        pub fn xsr_shadow_hash_lookup(d: *mut domain, n: u64, t: u32) -> u64;
+        pub fn xsr_shadow_hash_insert(d: *mut domain, n: u64, t: u32, smfn: u64);
+        pub fn xsr_shadow_hash_delete(d: *mut domain, n: u64, t: u32, smfn: u64) -> bool;
+        pub fn xsr_shadow_alloc(d: *mut domain, t: u32, back: u64) -> u64;
+        pub fn xsr_shadow_free(d: *mut domain, smfn: u64);
+        pub fn xsr_shadow_prealloc(d: *mut domain, t: u32, count: u32) -> bool;
+        pub fn xsr_shadow_promote(d: *mut domain, gmfn: u64, t: u32);
+        pub fn xsr_shadow_demote(d: *mut domain, gmfn: u64, t: u32);
+
+        // ---- set.c ---------------------------------------------------------------
+        pub fn xsr_shadow_set_l1e(d: *mut domain, sl1e: *mut u64, new: u64, p2mt: u32, sl1mfn: u64) -> i32;
+        pub fn xsr_shadow_set_l2e(
+            d: *mut domain,
+            sl2e: *mut u64,
+            new: u64,
+            sl2mfn: u64,
+            fl1_type: u32,
+            multi_page: bool,
+        ) -> i32;
+        pub fn xsr_shadow_set_l3e(d: *mut domain, sl3e: *mut u64, new: u64, sl3mfn: u64) -> i32;
+        pub fn xsr_shadow_set_l4e(d: *mut domain, sl4e: *mut u64, new: u64, sl4mfn: u64) -> i32;
+        pub fn xsr_shadow_put_page_from_l1e(d: *mut domain, sl1e: u64);
+        pub fn xsr_shadow_vram_put_mfn(d: *const domain, mfn: u64, l1f: u32, sl1mfn: u64, sl1e: *const u64);
+
+        // ---- common.c ------------------------------------------------------------
+        pub fn xsr_sh_remove_write_access(d: *mut domain, gmfn: u64, level: u32, fault_addr: u64) -> i32;
+        pub fn xsr_sh_remove_shadows(d: *mut domain, gmfn: u64, fast: bool, all: bool);
+        pub fn xsr_shadow_unhook_mappings(d: *mut domain, smfn: u64, user_only: bool);
+        pub fn xsr_sh_unsync(v: *mut vcpu, gmfn: u64) -> bool;
+        pub fn xsr_sh_resync(d: *mut domain, gmfn: u64);
+        pub fn xsr_sh_resync_all(v: *mut vcpu, skip: bool, this: bool, others: bool);
+        pub fn xsr_oos_snapshot_lookup(d: *mut domain, gmfn: u64) -> u64;
+        pub fn xsr_oos_fixup_add(d: *mut domain, gmfn: u64, smfn: u64, off: u64);
+        /// common.c (a real function; empty unless auditing is compiled in).
+        pub fn shadow_audit_tables(v: *mut vcpu);
+
+        // ---- locks -----------------------------------------------------------------
+        pub fn xsr_paging_lock(d: *mut domain);
+        pub fn xsr_paging_lock_recursive(d: *mut domain);
+        pub fn xsr_paging_unlock(d: *mut domain);
+        pub fn xsr_paging_locked_by_me(d: *mut domain) -> bool;
+
+        // ---- p2m ---------------------------------------------------------------------
+        pub fn xsr_get_gfn(d: *mut domain, gfn: u64, alloc: bool, t: *mut u32) -> u64;
+        pub fn xsr_put_gfn(d: *mut domain, gfn: u64);
+        pub fn xsr_get_gfn_query_unlocked(d: *mut domain, gfn: u64, t: *mut u32) -> u64;
+
+        // ---- guest walk (c/guestwalkN.c) -----------------------------------------------
+        pub fn xsr_guest_walk_2(
+            v: *const vcpu,
+            va: u64,
+            out: *mut xsr_guest_walk,
+            pfec: u32,
+            top_gfn: u64,
+            top_mfn: u64,
+            top_map: *mut c_void,
+        ) -> bool;
+        pub fn xsr_guest_walk_3(
+            v: *const vcpu,
+            va: u64,
+            out: *mut xsr_guest_walk,
+            pfec: u32,
+            top_gfn: u64,
+            top_mfn: u64,
+            top_map: *mut c_void,
+        ) -> bool;
+        pub fn xsr_guest_walk_4(
+            v: *const vcpu,
+            va: u64,
+            out: *mut xsr_guest_walk,
+            pfec: u32,
+            top_gfn: u64,
+            top_mfn: u64,
+            top_map: *mut c_void,
+        ) -> bool;
+
+        // ---- linear maps ---------------------------------------------------------------
+        pub fn xsr_sh_linear_table_base(v: *const vcpu, level: u32) -> u64;
+        pub fn xsr_get_unsafe_u64(addr: u64, val: *mut u64) -> bool;
+
+        // ---- TLB ---------------------------------------------------------------------------
+        pub fn xsr_flush_tlb_mask_dirty(d: *const domain);
+        pub fn xsr_sh_flush_local(d: *const domain);
+    }
+}

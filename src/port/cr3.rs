@@ -1,24 +1,35 @@
 //! multi.c blocks T and W: CR3 updates, linear entries, detaching, pagetable_dying.
 //! `paging_mode` hooks (called through `sh_paging_mode__guest_N`).
 
-#![allow(unused_imports)]
-
-use core::ffi::{c_int, c_ulong, c_void};
-
-use ffi::bindings::{cpu_user_regs, mfn_t, p2m_domain, paddr_t, pagetable_t};
+use ffi::bindings::{paddr_t, pagetable_t};
 use ffi::vcpu;
 use xen_shadow_rs::level::GuestLevel;
 
-use crate::unported::unported_v;
+use crate::xen::{Vcpu, Xen};
 
-pub unsafe extern "C" fn update_cr3<L: GuestLevel>(v: *mut vcpu, _noflush: bool) -> pagetable_t {
-    unported_v::<L>("sh_update_cr3", v)
+/// `sh_update_cr3` hook: see `xen_shadow_rs::cr3::sh_update_cr3`.
+///
+/// # Safety
+/// Called by Xen with a live vCPU of a shadow-mode domain.
+pub unsafe extern "C" fn update_cr3<L: GuestLevel>(v: *mut vcpu, noflush: bool) -> pagetable_t {
+    let pfn = xen_shadow_rs::cr3::sh_update_cr3::<Xen, L>(&Xen, Vcpu(v), noflush);
+    pagetable_t { pfn }
 }
 
+/// `sh_detach_old_tables` hook: see `xen_shadow_rs::cr3::sh_detach_old_tables`.
+///
+/// # Safety
+/// Called by Xen with a live vCPU of a shadow-mode domain.
 pub unsafe extern "C" fn detach_old_tables<L: GuestLevel>(v: *mut vcpu) {
-    unported_v::<L>("sh_detach_old_tables", v)
+    xen_shadow_rs::cr3::sh_detach_old_tables::<Xen, L>(&Xen, Vcpu(v))
 }
 
-pub unsafe extern "C" fn pagetable_dying<L: GuestLevel>(_gpa: paddr_t) {
-    unported_v::<L>("sh_pagetable_dying", ffi::xen::current())
+/// `sh_pagetable_dying` hook (HVMOP_pagetable_dying): Xen passes only the
+/// address; the vCPU is `current`, as in C.
+///
+/// # Safety
+/// Called by Xen in the context of a vCPU of a shadow-mode HVM domain.
+pub unsafe extern "C" fn pagetable_dying<L: GuestLevel>(gpa: paddr_t) {
+    let v = ffi::xen::current();
+    xen_shadow_rs::dying::sh_pagetable_dying::<Xen, L>(&Xen, Vcpu(v), gpa)
 }

@@ -1,30 +1,40 @@
 //! multi.c block M and the OOS part of U: out-of-sync L1 shadows.
 //! Xen ABI glue: convert arguments, call the generic code in `xen_shadow_rs`.
 
-#![allow(unused_imports)]
-
-use core::ffi::{c_int, c_ulong, c_void};
+use core::ffi::{c_int, c_ulong};
 use ffi::xen::Mfn;
 use ffi::{domain, vcpu};
 use xen_shadow_rs::level::GuestLevel;
-use crate::unported::{unported_d, unported_v};
+use xen_shadow_rs::types::Mfn as RMfn;
 
-/// `sh_resync_l1`: not ported yet.
-pub unsafe fn resync_l1<L: GuestLevel>(v: *mut vcpu, _gmfn: Mfn, _snpmfn: Mfn) {
-    unported_v::<L>("sh_resync_l1", v)
+use crate::xen::{Dom, Vcpu, Xen};
+
+/// `sh_resync_l1`: see `xen_shadow_rs::oos::sh_resync_l1`.
+///
+/// # Safety
+/// Called by common.c with a live vCPU, under the paging lock.
+pub unsafe fn resync_l1<L: GuestLevel>(v: *mut vcpu, gmfn: Mfn, snpmfn: Mfn) {
+    xen_shadow_rs::oos::sh_resync_l1::<Xen, L>(&Xen, Vcpu(v), RMfn(gmfn.0), RMfn(snpmfn.0))
 }
 
-/// `sh_safe_not_to_sync`: not ported yet.
-pub unsafe fn safe_not_to_sync<L: GuestLevel>(v: *mut vcpu, _gmfn: Mfn) -> c_int {
-    unported_v::<L>("sh_safe_not_to_sync", v)
+/// `sh_safe_not_to_sync`: see `xen_shadow_rs::oos::sh_safe_not_to_sync`.
+///
+/// # Safety
+/// Called by common.c with a live vCPU, under the paging lock.
+pub unsafe fn safe_not_to_sync<L: GuestLevel>(v: *mut vcpu, gmfn: Mfn) -> c_int {
+    c_int::from(xen_shadow_rs::oos::sh_safe_not_to_sync::<Xen, L>(&Xen, Vcpu(v), RMfn(gmfn.0)))
 }
 
-/// `sh_rm_write_access_from_sl1p`: not ported yet.
+/// `sh_rm_write_access_from_sl1p`: see
+/// `xen_shadow_rs::oos::sh_rm_write_access_from_sl1p`.
+///
+/// # Safety
+/// Called by common.c with a live domain, under the paging lock.
 pub unsafe fn rm_write_access_from_sl1p<L: GuestLevel>(
     d: *mut domain,
-    _gmfn: Mfn,
-    _smfn: Mfn,
-    _off: c_ulong,
+    gmfn: Mfn,
+    smfn: Mfn,
+    off: c_ulong,
 ) -> c_int {
-    unported_d::<L>("sh_rm_write_access_from_sl1p", d)
+    xen_shadow_rs::oos::sh_rm_write_access_from_sl1p::<Xen, L>(&Xen, Dom(d), RMfn(gmfn.0), RMfn(smfn.0), off)
 }

@@ -1,1 +1,619 @@
-//! `impl Core for Xen`.  (Being written: see issue 3.)
+//! `impl Core for Xen`: every method is one call into a C shim of
+//! `ffi/c/core.c` or `ffi/c/guestwalkN.c` (declared in
+//! `ffi::xen::core_shims`), or into the Xen function itself.
+//!
+//! Why shims and not Rust field reads: the shims are compiled by GCC with
+//! Xen's CFLAGS, so bitfield positions (`page_info.u.sh`), the lock-level
+//! bookkeeping of mm-locks.h, the `evaluate_nospec()` barriers of
+//! `is_hvm_domain()`, get_unsafe()'s exception-table entry and debug
+//! ASSERTs come from Xen's own headers; no layout is assumed on this side.
+//!
+//! SAFETY (shared by every `unsafe` block below unless it says more):
+//! * `Dom`/`Vcpu` handles are live Xen objects for the duration of the entry
+//!   point that produced them (module doc of `super`);
+//! * frame numbers given to frame-table accessors (`sp_*`, `page_*`,
+//!   `sh_*_ref`, `sh_pin`, ...) are frames the caller knows to be valid
+//!   (shadow frames from the hash/pool, guest frames after `mfn_valid`), as
+//!   multi.c's callers guarantee for the same C inlines;
+//! * `Slot::ptr()` points at an 8-byte entry inside a page mapped by
+//!   `map_domain_page` (or a linear map) that stays mapped across the call;
+//! * out-pointers point to locals of the calling Rust frame.
+
+use ::core::ffi::c_void;
+use ::core::ptr::NonNull;
+
+use ffi::bindings::xsr_guest_walk;
+use ffi::xen::core_shims as c;
+use xen_shadow_rs::level::GuestLevel;
+use xen_shadow_rs::platform::{Core, GuestWalk, Slot, Table};
+use xen_shadow_rs::types::{Gfn, Mfn, P2mType};
+
+use super::{Dom, Vcpu, Xen};
+
+/// Converts C's flattened walk (`struct xsr_guest_walk`, filled by
+/// `c/guestwalkN.c`, which already put 0/INVALID_MFN in the levels the guest
+/// lacks) into the algorithms' `GuestWalk`.
+fn walk_from_c(w: &xsr_guest_walk) -> GuestWalk {
+    GuestWalk {
+        va: w.va,
+        l4e: w.l4e,
+        l3e: w.l3e,
+        l2e: w.l2e,
+        l1e: w.l1e,
+        l4mfn: Mfn(w.l4mfn),
+        l3mfn: Mfn(w.l3mfn),
+        l2mfn: Mfn(w.l2mfn),
+        l1mfn: Mfn(w.l1mfn),
+        pfec: w.pfec,
+    }
+}
+
+// Every method is `#[inline(always)]`: they are one FFI call each, and an
+// outlined trait method gets a legacy-mangled name ("<impl Core for Xen>::
+// method") longer than Xen's symbol table accepts (KSYM_NAME_LEN 127,
+// checked by ffi/check-object.sh).
+impl Core for Xen {
+    type Dom = Dom;
+    type Vcpu = Vcpu;
+
+    // ---- domains and vCPUs -------------------------------------------
+
+    #[inline(always)]
+    fn vcpu_domain(&self, v: Vcpu) -> Dom {
+        // SAFETY: see the module doc.
+        Dom(unsafe { c::xsr_vcpu_domain(v.0) })
+    }
+
+    #[inline(always)]
+    fn current(&self) -> Vcpu {
+        Vcpu(ffi::xen::current())
+    }
+
+    #[inline(always)]
+    fn domain_vcpu(&self, d: Dom, i: u32) -> Option<Vcpu> {
+        // SAFETY: see the module doc; the shim bounds-checks `i` against
+        // `d->max_vcpus` before indexing `d->vcpu[]`.
+        let v = unsafe { c::xsr_domain_vcpu(d.0, i) };
+        (!v.is_null()).then_some(Vcpu(v))
+    }
+
+    #[inline(always)]
+    fn max_vcpus(&self, d: Dom) -> u32 {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_max_vcpus(d.0) }
+    }
+
+    #[inline(always)]
+    fn domain_id(&self, d: Dom) -> u16 {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_domain_id(d.0) }
+    }
+
+    #[inline(always)]
+    fn vcpu_id(&self, v: Vcpu) -> u32 {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_vcpu_id(v.0) }
+    }
+
+    #[inline(always)]
+    fn is_hvm_domain(&self, d: Dom) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_is_hvm_domain(d.0) }
+    }
+
+    #[inline(always)]
+    fn is_pv_32bit_domain(&self, d: Dom) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_is_pv_32bit_domain(d.0) }
+    }
+
+    #[inline(always)]
+    fn shadow_mode_refcounts(&self, d: Dom) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_shadow_mode_refcounts(d.0) }
+    }
+
+    #[inline(always)]
+    fn paging_mode_translate(&self, d: Dom) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_paging_mode_translate(d.0) }
+    }
+
+    #[inline(always)]
+    fn paging_mode_external(&self, d: Dom) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_paging_mode_external(d.0) }
+    }
+
+    #[inline(always)]
+    fn paging_mode_log_dirty(&self, d: Dom) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_paging_mode_log_dirty(d.0) }
+    }
+
+    #[inline(always)]
+    fn domain_is_dying(&self, d: Dom) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_domain_is_dying(d.0) }
+    }
+
+    #[inline(always)]
+    fn domain_is_shutting_down(&self, d: Dom) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_domain_is_shutting_down(d.0) }
+    }
+
+    #[inline(always)]
+    fn shadow_opt_flags(&self, d: Dom) -> u32 {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_shadow_opt_flags(d.0) }
+    }
+
+    #[inline(always)]
+    fn set_shadow_opt_flags(&self, d: Dom, f: u32) {
+        // SAFETY: see the module doc; C writes this field under the paging
+        // lock, which the caller holds as multi.c does.
+        unsafe { c::xsr_set_shadow_opt_flags(d.0, f) }
+    }
+
+    #[inline(always)]
+    fn domain_crash(&self, d: Dom, why: &'static str) {
+        // A &str is not NUL-terminated: the shim prints it with "%.*s".
+        // C takes the precision as an int: clamp so it never turns negative.
+        let len = why.len().min(i32::MAX as usize) as u32;
+        // SAFETY: see the module doc; `why` is valid for `len` bytes.
+        unsafe { c::xsr_domain_crash_str(d.0, why.as_ptr(), len) }
+    }
+
+    #[inline(always)]
+    fn log(&self, args: ::core::fmt::Arguments<'_>) {
+        ffi::xen::print(args)
+    }
+
+    // ---- machine frames --------------------------------------------------
+
+    #[inline(always)]
+    fn mfn_valid(&self, mfn: Mfn) -> bool {
+        // SAFETY: `__mfn_valid` accepts any value.
+        unsafe { c::xsr_mfn_valid(mfn.0) }
+    }
+
+    #[inline(always)]
+    fn map_domain_page(&self, mfn: Mfn) -> Table {
+        // SAFETY: map_domain_page() accepts any frame of RAM (callers pass
+        // valid frames, as C does) and returns a page-aligned mapping of it
+        // that stays valid until unmap_domain_page().
+        let p = unsafe { c::map_domain_page(ffi::xen::Mfn(mfn.0)) };
+        let p = NonNull::new(p.cast::<u8>()).expect("map_domain_page returned NULL");
+        // SAFETY: `p` is the 4 KiB-aligned mapping of one frame, valid until
+        // `unmap_domain_page` (the Table contract passes this on).
+        unsafe { Table::from_raw(p) }
+    }
+
+    #[inline(always)]
+    fn unmap_domain_page(&self, t: Table) {
+        // SAFETY: `t` came from `map_domain_page` above (Tables are only
+        // created by mappings); any address inside the mapping is accepted.
+        unsafe { c::unmap_domain_page(t.as_ptr().cast::<c_void>()) }
+    }
+
+    #[inline(always)]
+    fn page_nx(&self) -> u32 {
+        // SAFETY: reads boot_cpu_data; no arguments.
+        unsafe { c::xsr_page_nx() }
+    }
+
+    #[inline(always)]
+    fn paddr_bits(&self) -> u32 {
+        // SAFETY: reads a variable set at boot; no arguments.
+        unsafe { c::xsr_paddr_bits() }
+    }
+
+    // ---- frame table: shadow pages -----------------------------------------
+
+    #[inline(always)]
+    fn sp_type(&self, smfn: Mfn) -> u32 {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_sp_type(smfn.0) }
+    }
+
+    #[inline(always)]
+    fn sp_head(&self, smfn: Mfn) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_sp_head(smfn.0) }
+    }
+
+    #[inline(always)]
+    fn sp_pinned(&self, smfn: Mfn) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_sp_pinned(smfn.0) }
+    }
+
+    #[inline(always)]
+    fn sp_count(&self, smfn: Mfn) -> u32 {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_sp_count(smfn.0) }
+    }
+
+    #[inline(always)]
+    fn sp_up(&self, smfn: Mfn) -> u64 {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_sp_up(smfn.0) }
+    }
+
+    #[inline(always)]
+    fn set_sp_up(&self, smfn: Mfn, up: u64) {
+        // SAFETY: see the module doc; written under the paging lock.
+        unsafe { c::xsr_set_sp_up(smfn.0, up) }
+    }
+
+    #[inline(always)]
+    fn sp_backpointer(&self, smfn: Mfn) -> u64 {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_sp_backpointer(smfn.0) }
+    }
+
+    #[inline(always)]
+    fn sh_next_page(&self, smfn: Mfn) -> Mfn {
+        // SAFETY: see the module doc; `smfn` is a page of a multi-page
+        // shadow of a 2-level guest, whose successor is on the same list.
+        Mfn(unsafe { c::xsr_sh_next_page(ffi::xen::Mfn(smfn.0)) }.0)
+    }
+
+    // ---- frame table: guest pages --------------------------------------------
+
+    #[inline(always)]
+    fn page_shadow_flags(&self, gmfn: Mfn) -> u32 {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_page_shadow_flags(gmfn.0) }
+    }
+
+    #[inline(always)]
+    fn page_pagetable_dying(&self, gmfn: Mfn) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_page_pagetable_dying(gmfn.0) }
+    }
+
+    #[inline(always)]
+    fn set_page_pagetable_dying(&self, gmfn: Mfn, dying: bool) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_set_page_pagetable_dying(gmfn.0, dying) }
+    }
+
+    #[inline(always)]
+    fn page_count_info(&self, mfn: Mfn) -> u64 {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_page_count_info(mfn.0) }
+    }
+
+    #[inline(always)]
+    fn page_type_info(&self, mfn: Mfn) -> u64 {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_page_type_info(mfn.0) }
+    }
+
+    #[inline(always)]
+    fn page_owned_by(&self, mfn: Mfn, d: Dom) -> bool {
+        // SAFETY: see the module doc; `d` is only compared, not dereferenced.
+        unsafe { c::xsr_page_owned_by(mfn.0, d.0) }
+    }
+
+    // ---- shadow reference counts, pins, hash, pool ----------------------------
+
+    #[inline(always)]
+    fn sh_get_ref(&self, d: Dom, smfn: Mfn, entry_pa: u64) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_sh_get_ref(d.0, smfn.0, entry_pa) }
+    }
+
+    #[inline(always)]
+    fn sh_put_ref(&self, d: Dom, smfn: Mfn, entry_pa: u64) {
+        // SAFETY: see the module doc.  May re-enter the Rust sh_destroy_*
+        // exports through sh_destroy_shadow(); no Rust reference into Xen
+        // memory is live across this call (Tables are plain addresses).
+        unsafe { c::xsr_sh_put_ref(d.0, smfn.0, entry_pa) }
+    }
+
+    #[inline(always)]
+    fn sh_pin(&self, d: Dom, smfn: Mfn) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_sh_pin(d.0, smfn.0) }
+    }
+
+    #[inline(always)]
+    fn sh_unpin(&self, d: Dom, smfn: Mfn) {
+        // SAFETY: see the module doc (may destroy the shadow, as sh_put_ref).
+        unsafe { c::xsr_sh_unpin(d.0, smfn.0) }
+    }
+
+    #[inline(always)]
+    fn get_shadow_status(&self, d: Dom, gmfn: Mfn, t: u32) -> Mfn {
+        // SAFETY: see the module doc.
+        Mfn(unsafe { c::xsr_get_shadow_status(d.0, gmfn.0, t) })
+    }
+
+    #[inline(always)]
+    fn set_shadow_status(&self, d: Dom, gmfn: Mfn, t: u32, smfn: Mfn) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_set_shadow_status(d.0, gmfn.0, t, smfn.0) }
+    }
+
+    #[inline(always)]
+    fn delete_shadow_status(&self, d: Dom, gmfn: Mfn, t: u32, smfn: Mfn) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_delete_shadow_status(d.0, gmfn.0, t, smfn.0) }
+    }
+
+    #[inline(always)]
+    fn shadow_hash_lookup(&self, d: Dom, n: u64, t: u32) -> Mfn {
+        // SAFETY: see the module doc.
+        Mfn(unsafe { c::xsr_shadow_hash_lookup(d.0, n, t) })
+    }
+
+    #[inline(always)]
+    fn shadow_hash_insert(&self, d: Dom, n: u64, t: u32, smfn: Mfn) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_shadow_hash_insert(d.0, n, t, smfn.0) }
+    }
+
+    #[inline(always)]
+    fn shadow_hash_delete(&self, d: Dom, n: u64, t: u32, smfn: Mfn) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_shadow_hash_delete(d.0, n, t, smfn.0) }
+    }
+
+    #[inline(always)]
+    fn shadow_alloc(&self, d: Dom, t: u32, back: u64) -> Mfn {
+        // SAFETY: see the module doc.
+        Mfn(unsafe { c::xsr_shadow_alloc(d.0, t, back) })
+    }
+
+    #[inline(always)]
+    fn shadow_free(&self, d: Dom, smfn: Mfn) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_shadow_free(d.0, smfn.0) }
+    }
+
+    #[inline(always)]
+    fn shadow_prealloc(&self, d: Dom, t: u32, count: u32) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_shadow_prealloc(d.0, t, count) }
+    }
+
+    #[inline(always)]
+    fn shadow_promote(&self, d: Dom, gmfn: Mfn, t: u32) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_shadow_promote(d.0, gmfn.0, t) }
+    }
+
+    #[inline(always)]
+    fn shadow_demote(&self, d: Dom, gmfn: Mfn, t: u32) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_shadow_demote(d.0, gmfn.0, t) }
+    }
+
+    // ---- writing shadow entries (set.c) ---------------------------------------
+
+    #[inline(always)]
+    fn shadow_set_l1e(&self, d: Dom, sl1e: Slot, new: u64, p2mt: P2mType) -> i32 {
+        // SAFETY: see the module doc; `sl1e.mfn` is the frame holding the
+        // entry, as set.c expects of `sl1mfn`.
+        unsafe { c::xsr_shadow_set_l1e(d.0, sl1e.ptr(), new, p2mt as u32, sl1e.mfn.0) }
+    }
+
+    #[inline(always)]
+    fn shadow_set_l2e<L: GuestLevel>(&self, d: Dom, sl2e: Slot, new: u64) -> i32 {
+        // multi.c's wrapper passes its level's FL1 type, and sh_next_page
+        // only for 2-level guests (whose L1 shadows span two pages).
+        let multi_page = L::LEVELS == 2;
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_shadow_set_l2e(d.0, sl2e.ptr(), new, sl2e.mfn.0, L::SH_FL1, multi_page) }
+    }
+
+    #[inline(always)]
+    fn shadow_set_l3e(&self, d: Dom, sl3e: Slot, new: u64) -> i32 {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_shadow_set_l3e(d.0, sl3e.ptr(), new, sl3e.mfn.0) }
+    }
+
+    #[inline(always)]
+    fn shadow_set_l4e(&self, d: Dom, sl4e: Slot, new: u64) -> i32 {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_shadow_set_l4e(d.0, sl4e.ptr(), new, sl4e.mfn.0) }
+    }
+
+    #[inline(always)]
+    fn shadow_put_page_from_l1e(&self, d: Dom, sl1e: u64) {
+        // SAFETY: see the module doc; the entry is passed by value.
+        unsafe { c::xsr_shadow_put_page_from_l1e(d.0, sl1e) }
+    }
+
+    #[inline(always)]
+    fn shadow_vram_put_mfn(&self, d: Dom, mfn: Mfn, l1f: u32, sl1: Slot) {
+        // SAFETY: see the module doc; hvm.c only compares/records the
+        // entry's address and frame.
+        unsafe { c::xsr_shadow_vram_put_mfn(d.0, mfn.0, l1f, sl1.mfn.0, sl1.ptr()) }
+    }
+
+    // ---- the rest of common.c ----------------------------------------------------
+
+    #[inline(always)]
+    fn sh_remove_write_access(&self, d: Dom, gmfn: Mfn, level: u32, fault_addr: u64) -> i32 {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_sh_remove_write_access(d.0, gmfn.0, level, fault_addr) }
+    }
+
+    #[inline(always)]
+    fn sh_remove_shadows(&self, d: Dom, gmfn: Mfn, fast: bool, all: bool) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_sh_remove_shadows(d.0, gmfn.0, fast, all) }
+    }
+
+    #[inline(always)]
+    fn shadow_unhook_mappings(&self, d: Dom, smfn: Mfn, user_only: bool) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_shadow_unhook_mappings(d.0, smfn.0, user_only) }
+    }
+
+    #[inline(always)]
+    fn sh_unsync(&self, v: Vcpu, gmfn: Mfn) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_sh_unsync(v.0, gmfn.0) }
+    }
+
+    #[inline(always)]
+    fn sh_resync(&self, d: Dom, gmfn: Mfn) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_sh_resync(d.0, gmfn.0) }
+    }
+
+    #[inline(always)]
+    fn sh_resync_all(&self, v: Vcpu, skip: bool, this: bool, others: bool) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_sh_resync_all(v.0, skip, this, others) }
+    }
+
+    #[inline(always)]
+    fn oos_snapshot_lookup(&self, d: Dom, gmfn: Mfn) -> Mfn {
+        // SAFETY: see the module doc.
+        Mfn(unsafe { c::xsr_oos_snapshot_lookup(d.0, gmfn.0) })
+    }
+
+    #[inline(always)]
+    fn oos_fixup_add(&self, d: Dom, gmfn: Mfn, smfn: Mfn, off: u64) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_oos_fixup_add(d.0, gmfn.0, smfn.0, off) }
+    }
+
+    #[inline(always)]
+    fn shadow_audit_tables(&self, v: Vcpu) {
+        // SAFETY: see the module doc.
+        unsafe { c::shadow_audit_tables(v.0) }
+    }
+
+    // ---- locks ---------------------------------------------------------------------
+
+    #[inline(always)]
+    fn paging_lock(&self, d: Dom) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_paging_lock(d.0) }
+    }
+
+    #[inline(always)]
+    fn paging_lock_recursive(&self, d: Dom) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_paging_lock_recursive(d.0) }
+    }
+
+    #[inline(always)]
+    fn paging_unlock(&self, d: Dom) {
+        // SAFETY: see the module doc; the caller holds the lock (C's
+        // mm_unlock checks the level in debug builds).
+        unsafe { c::xsr_paging_unlock(d.0) }
+    }
+
+    #[inline(always)]
+    fn paging_locked_by_me(&self, d: Dom) -> bool {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_paging_locked_by_me(d.0) }
+    }
+
+    // ---- p2m ---------------------------------------------------------------------------
+
+    #[inline(always)]
+    fn get_gfn(&self, d: Dom, gfn: Gfn, alloc: bool) -> (Mfn, P2mType) {
+        let mut t = 0u32;
+        // SAFETY: see the module doc; `t` is a local.
+        let mfn = unsafe { c::xsr_get_gfn(d.0, gfn.0, alloc, &mut t) };
+        (Mfn(mfn), P2mType::from_raw(t))
+    }
+
+    #[inline(always)]
+    fn put_gfn(&self, d: Dom, gfn: Gfn) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_put_gfn(d.0, gfn.0) }
+    }
+
+    #[inline(always)]
+    fn get_gfn_query_unlocked(&self, d: Dom, gfn: Gfn) -> (Mfn, P2mType) {
+        let mut t = 0u32;
+        // SAFETY: see the module doc; `t` is a local.
+        let mfn = unsafe { c::xsr_get_gfn_query_unlocked(d.0, gfn.0, &mut t) };
+        (Mfn(mfn), P2mType::from_raw(t))
+    }
+
+    // ---- guest walk -----------------------------------------------------------------
+
+    #[inline(always)]
+    fn guest_walk_tables<L: GuestLevel>(
+        &self,
+        v: Vcpu,
+        va: u64,
+        pfec: u32,
+        top_gfn: Gfn,
+        top_mfn: Mfn,
+        top: *mut u8,
+    ) -> (bool, GuestWalk) {
+        let mut w = xsr_guest_walk {
+            va: 0,
+            l4e: 0,
+            l3e: 0,
+            l2e: 0,
+            l1e: 0,
+            l4mfn: !0,
+            l3mfn: !0,
+            l2mfn: !0,
+            l1mfn: !0,
+            pfec: 0,
+        };
+        let top = top.cast::<c_void>();
+        // Each arm is a direct call: the walkers are not cf_check (no
+        // ENDBR64), so they must never be reached through a pointer.
+        // SAFETY: see the module doc; `top` is the mapped root table of the
+        // walk (or, for PAE, the vCPU's gl3e[] copy) as sh_walk_guest_tables
+        // passes it, live for the call; `w` is a local the shim fills in
+        // full.  The walker only reads guest memory through Xen mappings.
+        let ok = unsafe {
+            match L::LEVELS {
+                2 => c::xsr_guest_walk_2(v.0, va, &mut w, pfec, top_gfn.0, top_mfn.0, top),
+                3 => c::xsr_guest_walk_3(v.0, va, &mut w, pfec, top_gfn.0, top_mfn.0, top),
+                4 => c::xsr_guest_walk_4(v.0, va, &mut w, pfec, top_gfn.0, top_mfn.0, top),
+                n => panic!("guest_walk_tables: no {n}-level guest walker"),
+            }
+        };
+        (ok, walk_from_c(&w))
+    }
+
+    // ---- lock-free reads through the linear maps -------------------------------------
+
+    #[inline(always)]
+    fn sh_linear_table_base(&self, v: Vcpu, level: u32) -> u64 {
+        // SAFETY: see the module doc; only computes an address (levels
+        // outside 1..=4 give 0).
+        unsafe { c::xsr_sh_linear_table_base(v.0, level) }
+    }
+
+    #[inline(always)]
+    fn get_unsafe_u64(&self, addr: u64) -> Option<u64> {
+        let mut val = 0u64;
+        // SAFETY: the load goes through get_unsafe(), whose exception-table
+        // entry turns a fault on `addr` (unmapped linear-map slot) into an
+        // error return instead of a host crash; `val` is a local.
+        let ok = unsafe { c::xsr_get_unsafe_u64(addr, &mut val) };
+        ok.then_some(val)
+    }
+
+    // ---- TLB ---------------------------------------------------------------------------
+
+    #[inline(always)]
+    fn flush_tlb_mask_dirty(&self, d: Dom) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_flush_tlb_mask_dirty(d.0) }
+    }
+
+    #[inline(always)]
+    fn sh_flush_local(&self, d: Dom) {
+        // SAFETY: see the module doc.
+        unsafe { c::xsr_sh_flush_local(d.0) }
+    }
+}

@@ -48,6 +48,22 @@ const L2: &[u32] = &[2];
 const L3: &[u32] = &[3];
 const L4: &[u32] = &[4];
 
+const fn p(
+    name: &'static str,
+    levels: &'static [u32],
+    kind: Kind,
+    block: &'static str,
+    module: &'static str,
+) -> Entry {
+    Entry {
+        name,
+        levels,
+        kind,
+        block,
+        status: Status::Ported(module),
+    }
+}
+
 const fn e(name: &'static str, levels: &'static [u32], kind: Kind, block: &'static str) -> Entry {
     Entry {
         name,
@@ -67,100 +83,209 @@ pub static ENTRIES: &[Entry] = &[
         block: "Y dispatch table",
         status: Status::Ported("src/exports.rs"),
     },
-    e("sh_destroy_l1_shadow", ALL, Kind::Symbol, "J destructors"),
-    e("sh_destroy_l2_shadow", ALL, Kind::Symbol, "J destructors"),
-    e("sh_destroy_l3_shadow", L4, Kind::Symbol, "J destructors"),
-    e("sh_destroy_l4_shadow", L4, Kind::Symbol, "J destructors"),
-    e("sh_unhook_32b_mappings", L2, Kind::Symbol, "K unhook"),
-    e("sh_unhook_pae_mappings", L3, Kind::Symbol, "K unhook"),
-    e("sh_unhook_64b_mappings", L4, Kind::Symbol, "K unhook"),
-    e("sh_resync_l1", ALL, Kind::Symbol, "M out-of-sync resync"),
-    e(
+    p(
+        "sh_destroy_l1_shadow",
+        ALL,
+        Kind::Symbol,
+        "J destructors",
+        "xen-shadow-rs/src/destroy.rs",
+    ),
+    p(
+        "sh_destroy_l2_shadow",
+        ALL,
+        Kind::Symbol,
+        "J destructors",
+        "xen-shadow-rs/src/destroy.rs",
+    ),
+    p(
+        "sh_destroy_l3_shadow",
+        L4,
+        Kind::Symbol,
+        "J destructors",
+        "xen-shadow-rs/src/destroy.rs",
+    ),
+    p(
+        "sh_destroy_l4_shadow",
+        L4,
+        Kind::Symbol,
+        "J destructors",
+        "xen-shadow-rs/src/destroy.rs",
+    ),
+    p(
+        "sh_unhook_32b_mappings",
+        L2,
+        Kind::Symbol,
+        "K unhook",
+        "xen-shadow-rs/src/destroy.rs",
+    ),
+    p(
+        "sh_unhook_pae_mappings",
+        L3,
+        Kind::Symbol,
+        "K unhook",
+        "xen-shadow-rs/src/destroy.rs",
+    ),
+    p(
+        "sh_unhook_64b_mappings",
+        L4,
+        Kind::Symbol,
+        "K unhook",
+        "xen-shadow-rs/src/destroy.rs",
+    ),
+    p(
+        "sh_resync_l1",
+        ALL,
+        Kind::Symbol,
+        "M out-of-sync resync",
+        "xen-shadow-rs/src/oos.rs",
+    ),
+    p(
         "sh_safe_not_to_sync",
         ALL,
         Kind::Symbol,
         "M out-of-sync resync",
+        "xen-shadow-rs/src/oos.rs",
     ),
-    e(
+    p(
         "sh_map_and_validate_gl1e",
         ALL,
         Kind::Symbol,
         "N map-and-validate",
+        "xen-shadow-rs/src/validate.rs",
     ),
-    e(
+    p(
         "sh_map_and_validate_gl2e",
         ALL,
         Kind::Symbol,
         "N map-and-validate",
+        "xen-shadow-rs/src/validate.rs",
     ),
-    e(
+    p(
         "sh_map_and_validate_gl2he",
         L4,
         Kind::Symbol,
         "N map-and-validate",
+        "xen-shadow-rs/src/validate.rs",
     ),
-    e(
+    p(
         "sh_map_and_validate_gl3e",
         L4,
         Kind::Symbol,
         "N map-and-validate",
+        "xen-shadow-rs/src/validate.rs",
     ),
-    e(
+    p(
         "sh_map_and_validate_gl4e",
         L4,
         Kind::Symbol,
         "N map-and-validate",
+        "xen-shadow-rs/src/validate.rs",
     ),
-    e("sh_page_fault", ALL, Kind::Hook, "Q page-fault handler"),
-    e("trace_emulate_write_val", ALL, Kind::Hook, "P tracing"),
-    e("sh_invlpg", ALL, Kind::Hook, "R invlpg"),
-    e("sh_gva_to_gfn", ALL, Kind::Hook, "S gva_to_gfn"),
-    e("sh_detach_old_tables", ALL, Kind::Hook, "T toplevel / CR3"),
-    e("sh_update_cr3", ALL, Kind::Hook, "T toplevel / CR3"),
-    e(
+    p(
+        "sh_page_fault",
+        ALL,
+        Kind::Hook,
+        "Q page-fault handler",
+        "xen-shadow-rs/src/fault.rs, xen-shadow-rs/src/emulate.rs",
+    ),
+    p(
+        "trace_emulate_write_val",
+        ALL,
+        Kind::Hook,
+        "P tracing",
+        "xen-shadow-rs/src/trace.rs",
+    ),
+    p(
+        "sh_invlpg",
+        ALL,
+        Kind::Hook,
+        "R invlpg",
+        "xen-shadow-rs/src/tlb.rs",
+    ),
+    p(
+        "sh_gva_to_gfn",
+        ALL,
+        Kind::Hook,
+        "S gva_to_gfn",
+        "xen-shadow-rs/src/tlb.rs",
+    ),
+    p(
+        "sh_detach_old_tables",
+        ALL,
+        Kind::Hook,
+        "T toplevel / CR3",
+        "xen-shadow-rs/src/cr3.rs",
+    ),
+    p(
+        "sh_update_cr3",
+        ALL,
+        Kind::Hook,
+        "T toplevel / CR3",
+        "xen-shadow-rs/src/cr3.rs",
+    ),
+    p(
         "sh_rm_write_access_from_sl1p",
         ALL,
         Kind::Symbol,
         "U revoking rights",
+        "xen-shadow-rs/src/oos.rs",
     ),
-    e("sh_guess_wrmap", ALL, Kind::Hook, "U revoking rights"),
-    e(
+    p(
+        "sh_guess_wrmap",
+        ALL,
+        Kind::Hook,
+        "U revoking rights",
+        "xen-shadow-rs/src/revoke.rs",
+    ),
+    p(
         "sh_rm_write_access_from_l1",
         ALL,
         Kind::Symbol,
         "U revoking rights",
+        "xen-shadow-rs/src/revoke.rs",
     ),
-    e(
+    p(
         "sh_rm_mappings_from_l1",
         ALL,
         Kind::Symbol,
         "U revoking rights",
+        "xen-shadow-rs/src/revoke.rs",
     ),
-    e(
+    p(
         "sh_clear_shadow_entry",
         ALL,
         Kind::Symbol,
         "V removing references",
+        "xen-shadow-rs/src/remove.rs",
     ),
-    e(
+    p(
         "sh_remove_l1_shadow",
         ALL,
         Kind::Symbol,
         "V removing references",
+        "xen-shadow-rs/src/remove.rs",
     ),
-    e(
+    p(
         "sh_remove_l2_shadow",
         L4,
         Kind::Symbol,
         "V removing references",
+        "xen-shadow-rs/src/remove.rs",
     ),
-    e(
+    p(
         "sh_remove_l3_shadow",
         L4,
         Kind::Symbol,
         "V removing references",
+        "xen-shadow-rs/src/remove.rs",
     ),
-    e("sh_pagetable_dying", ALL, Kind::Hook, "W pagetable_dying"),
+    p(
+        "sh_pagetable_dying",
+        ALL,
+        Kind::Hook,
+        "W pagetable_dying",
+        "xen-shadow-rs/src/dying.rs",
+    ),
     e("sh_audit_l1_table", ALL, Kind::DebugSymbol, "X audit"),
     e("sh_audit_fl1_table", ALL, Kind::DebugSymbol, "X audit"),
     e("sh_audit_l2_table", ALL, Kind::DebugSymbol, "X audit"),

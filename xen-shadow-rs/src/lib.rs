@@ -19,20 +19,20 @@ pub mod platform;
 pub mod types;
 
 // The port, one module per area of multi.c (docs/architecture.md).
-pub mod walk; // C: guest walk, consistency re-check, write-protecting walked tables
-pub mod propagate; // F: _sh_propagate and lNe_propagate_from_guest
-pub mod validate; // L, N: per-entry validation, map-and-validate
-pub mod prefetch; // O
-pub mod fl1; // B: FL1 shadow hash helpers
-pub mod iter; // G: iterating over shadow tables
+pub mod cr3; // T: linear entries, detach, update_cr3
 pub mod create; // H, I: shadow creation, get-or-create chains
 pub mod destroy; // J, K: destructors, unhooking
-pub mod revoke; // U: write-access and mapping removal
-pub mod remove; // V: removing references to shadows
-pub mod cr3; // T: linear entries, detach, update_cr3
-pub mod oos; // M and the OOS part of U: out-of-sync L1s
 pub mod dying; // W: pagetable_dying
-pub mod fault; // Q: the page-fault handler
 pub mod emulate; // Q: emulation of page-table writes
+pub mod fault; // Q: the page-fault handler
+pub mod fl1; // B: FL1 shadow hash helpers
+pub mod iter; // G: iterating over shadow tables
+pub mod oos; // M and the OOS part of U: out-of-sync L1s
+pub mod prefetch; // O
+pub mod propagate; // F: _sh_propagate and lNe_propagate_from_guest
+pub mod remove; // V: removing references to shadows
+pub mod revoke; // U: write-access and mapping removal
 pub mod tlb; // R, S: INVLPG, gva_to_gfn
-pub mod trace; // P: trace records
+pub mod trace;
+pub mod validate; // L, N: per-entry validation, map-and-validate
+pub mod walk; // C: guest walk, consistency re-check, write-protecting walked tables // P: trace records

@@ -120,8 +120,7 @@ pub mod shf {
     pub const L2H_64: u32 = 1 << t::L2H_64;
     pub const L3_64: u32 = 1 << t::L3_64;
     pub const L4_64: u32 = 1 << t::L4_64;
-    pub const PAGE_TYPE_MASK: u32 =
-        ((1 << (t::MAX_SHADOW + 1)) - 1) - ((1 << t::MIN_SHADOW) - 1);
+    pub const PAGE_TYPE_MASK: u32 = ((1 << (t::MAX_SHADOW + 1)) - 1) - ((1 << t::MIN_SHADOW) - 1);
     pub const SHF_32: u32 = L1_32 | FL1_32 | L2_32;
     pub const SHF_PAE: u32 = L1_PAE | FL1_PAE | L2_PAE;
     pub const SHF_64: u32 = L1_64 | FL1_64 | L2_64 | L2H_64 | L3_64 | L4_64;
@@ -273,7 +272,10 @@ mod tests {
 
     #[test]
     fn shf_bits_do_not_overlap_oos_bits() {
-        assert_eq!(shf::PAGE_TYPE_MASK & (shf::OUT_OF_SYNC | shf::OOS_MAY_WRITE), 0);
+        assert_eq!(
+            shf::PAGE_TYPE_MASK & (shf::OUT_OF_SYNC | shf::OOS_MAY_WRITE),
+            0
+        );
         assert_eq!(shf::PAGE_TYPE_MASK, 0x1ffe);
     }
 

@@ -6,7 +6,13 @@ use crate::types::{Gfn, Mfn, P2mType};
 
 /// `walk_t` (asm/guest_pt.h) with the level's entries widened to 64 bits:
 /// the result of `guest_walk_tables_N_levels`.  Entries a level does not
-/// have stay 0, their frames `INVALID_MFN`.
+/// have stay 0, their frames `INVALID_MFN` (2-level: l4/l3; PAE: l4e, and
+/// both l4mfn and l3mfn, which PAE's walk_t does not record).  For 2-level
+/// guests `l1e` is walk_t's 64-bit `el1e` view: the 32-bit l1e zero-extended,
+/// except for a PSE36 superpage's fabricated l1e, whose frame may exceed 32
+/// bits (what `guest_walk_to_gfn` reads); mask to 32 bits where C uses the
+/// 32-bit `gw->l1e`.  Frames of levels the walk did not reach are 0 (the
+/// walker zeroes walk_t first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GuestWalk {
     pub va: u64,
@@ -195,10 +201,11 @@ pub trait Core {
     fn get_gfn_query_unlocked(&self, d: Self::Dom, gfn: Gfn) -> (Mfn, P2mType);
 
     // ---- guest walk ---------------------------------------------------------
-    /// `guest_walk_tables_N_levels(v, p2m, va, gw, pfec, top_gfn, top_mfn,
-    /// top_map)` for `L`; `top` is the mapped root (for PAE: the mapping
-    /// of the page holding the guest's 32-byte L3, plus `top_off`, the byte
-    /// offset of the L3 within it).  Returns true if the walk succeeded.
+    /// `guest_walk_tables_N_levels(v, p2m_get_hostp2m(d), va, gw, pfec,
+    /// top_gfn, top_mfn, top_map)` for `L`; `top` is `top_map`: the mapped
+    /// root table (for PAE: the vCPU's 4-entry `gl3e` copy, with `top_mfn`
+    /// = INVALID_MFN, as multi.c passes).  It must stay valid for the call.
+    /// Returns true if the walk succeeded.
     fn guest_walk_tables<L: GuestLevel>(
         &self,
         v: Self::Vcpu,

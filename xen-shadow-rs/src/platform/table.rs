@@ -34,7 +34,10 @@ impl Table {
     #[inline]
     fn check(i: usize, width: usize) -> usize {
         let off = i.checked_mul(width).unwrap_or(usize::MAX);
-        assert!(off + width <= PAGE_SIZE as usize, "page-table index out of range");
+        assert!(
+            off + width <= PAGE_SIZE as usize,
+            "page-table index out of range"
+        );
         off
     }
 
@@ -91,7 +94,11 @@ impl Table {
     /// The slot of 64-bit entry `i`, in the shadow frame `mfn` this table maps.
     pub fn slot(self, mfn: Mfn, i: usize) -> Slot {
         Self::check(i, 8);
-        Slot { table: self, mfn, index: i }
+        Slot {
+            table: self,
+            mfn,
+            index: i,
+        }
     }
 }
 
