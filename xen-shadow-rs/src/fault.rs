@@ -328,7 +328,10 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
 
         // A failed sh_remove_shadows() in an earlier resync may have
         // crashed the domain, leaving a page out of sync but unhashed.
+        // (`sl1` stays mapped until after the prefetch; every exit below
+        // releases it: shadow_get_and_create_l1e's contract.)
         if p.domain_shutdown_crashed(d) {
+            p.unmap_domain_page(sl1.table);
             p.paging_unlock(d);
             p.put_gfn(d, gfn);
             return 0;
@@ -336,6 +339,7 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
 
         // Someone may have resynced a page: our gl1e could be stale.
         if shadow_check_gl1e::<P, L>(p, v, &mut gw) {
+            p.unmap_domain_page(sl1.table);
             p.paging_unlock(d);
             p.put_gfn(d, gfn);
             continue 'rewalk;
@@ -363,6 +367,7 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
         }
 
         sh_prefetch::<P, L>(p, v, &gw, sl1);
+        p.unmap_domain_page(sl1.table);
 
         let ec = p.regs_error_code(regs);
         let st = Locked { gw, gfn, gmfn };
