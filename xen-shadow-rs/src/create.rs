@@ -13,7 +13,7 @@ use crate::fl1::{get_fl1_shadow_status, set_fl1_shadow_status};
 use crate::index::*;
 use crate::level::GuestLevel;
 use crate::oos::sh_type_has_up_pointer;
-use crate::platform::{GuestWalk, Platform, Slot};
+use crate::platform::{GuestWalk, MappedSlot, Platform, Slot};
 use crate::propagate::{
     l2e_propagate_from_guest, l3e_propagate_from_guest, l4e_propagate_from_guest,
 };
@@ -137,103 +137,101 @@ pub fn make_fl1_shadow<P: Platform, L: GuestLevel>(p: &P, v: P::Vcpu, gfn: Gfn) 
     smfn
 }
 
-/// Maps `smfn` and returns the slot of entry `index` (the caller unmaps).
-fn map_slot<P: Platform>(p: &P, smfn: Mfn, index: usize) -> Slot {
-    p.map_domain_page(smfn).slot(smfn, index)
+/// The shadow that the upper-level shadow entry `se` points to if it is
+/// present; otherwise the shadow of type `t` of the guest table `gmfn`
+/// (found in the hash or made) hooked into `se` by `install`, which returns
+/// the `shadow_set_lNe` result.  Sets `resync` when something was hooked
+/// in; None if hooking failed.  (The common part of multi.c's
+/// `shadow_get_and_create_l3e/l2e` for 4-level shadows.)
+fn present_or_install<P: Platform, L: GuestLevel>(
+    p: &P,
+    v: P::Vcpu,
+    se: Slot,
+    gmfn: Mfn,
+    t: u32,
+    resync: &mut bool,
+    install: impl FnOnce(Mfn) -> i32,
+) -> Option<Mfn> {
+    let e = se.get();
+    if get_pte_flags(e) & flags::PRESENT != 0 {
+        let m = shadow_e_get_mfn(e);
+        debug_assert!(p.mfn_valid(m));
+        return Some(m);
+    }
+    let d = p.vcpu_domain(v);
+    let mut m = p.get_shadow_status(d, gmfn, t);
+    if !p.mfn_valid(m) {
+        m = sh_make_shadow::<P, L>(p, v, gmfn, t);
+    }
+    let r = install(m);
+    debug_assert!(r & set::FLUSH == 0);
+    if r & set::ERROR != 0 {
+        return None;
+    }
+    *resync = true;
+    Some(m)
 }
 
 /// `shadow_get_and_create_l4e` (multi.c 1041-1049): the slot of the shadow
 /// L4 entry for `gw.va` in the vCPU's top-level shadow (always present).
-/// Mapped: the caller unmaps `slot.table`.
-fn shadow_get_and_create_l4e<P: Platform>(p: &P, v: P::Vcpu, gw: &GuestWalk) -> Slot {
+fn shadow_get_and_create_l4e<'p, P: Platform>(
+    p: &'p P,
+    v: P::Vcpu,
+    gw: &GuestWalk,
+) -> MappedSlot<'p, P> {
     let sl4mfn = p.vcpu_shadow_table(v, 0);
-    map_slot(p, sl4mfn, shadow_l4_table_offset(gw.va))
+    MappedSlot::new(p, sl4mfn, shadow_l4_table_offset(gw.va))
 }
 
 /// `shadow_get_and_create_l3e` (multi.c 1051-1094, 4-level guests): the
 /// slot of the shadow L3 entry for `gw.va`, creating and installing the L3
 /// shadow if the L4 entry is empty (then `resync` is set).  None if the
-/// guest has no L3 there or installing failed.  Mapped: the caller unmaps.
-fn shadow_get_and_create_l3e<P: Platform, L: GuestLevel>(
-    p: &P,
+/// guest has no L3 there or installing failed.
+fn shadow_get_and_create_l3e<'p, P: Platform, L: GuestLevel>(
+    p: &'p P,
     v: P::Vcpu,
     gw: &GuestWalk,
     ft: FetchType,
     resync: &mut bool,
-) -> Option<Slot> {
-    let d = p.vcpu_domain(v);
+) -> Option<MappedSlot<'p, P>> {
     if !p.mfn_valid(gw.l3mfn) {
         return None; // No guest table.
     }
+    let d = p.vcpu_domain(v);
     let sl4e = shadow_get_and_create_l4e(p, v, gw);
-    let e = sl4e.get();
-    let sl3mfn = if get_pte_flags(e) & flags::PRESENT != 0 {
-        let m = shadow_e_get_mfn(e);
-        debug_assert!(p.mfn_valid(m));
-        m
-    } else {
-        // Nothing installed: find the L3 shadow or make one, then hook it.
-        let mut m = p.get_shadow_status(d, gw.l3mfn, L::SH_L3);
-        if !p.mfn_valid(m) {
-            m = sh_make_shadow::<P, L>(p, v, gw.l3mfn, L::SH_L3);
-        }
+    let sl3mfn = present_or_install::<P, L>(p, v, *sl4e, gw.l3mfn, L::SH_L3, resync, |m| {
         let new = l4e_propagate_from_guest::<P, L>(p, v, gw.l4e, m, ft);
-        let r = p.shadow_set_l4e(d, sl4e, new);
-        debug_assert!(r & set::FLUSH == 0);
-        if r & set::ERROR != 0 {
-            p.unmap_domain_page(sl4e.table);
-            return None;
-        }
-        *resync = true;
-        m
-    };
-    p.unmap_domain_page(sl4e.table);
-    Some(map_slot(p, sl3mfn, shadow_l3_table_offset::<L>(gw.va)))
+        p.shadow_set_l4e(d, *sl4e, new)
+    })?;
+    drop(sl4e);
+    Some(MappedSlot::new(p, sl3mfn, shadow_l3_table_offset::<L>(gw.va)))
 }
 
 /// `shadow_get_and_create_l2e` (multi.c 1098-1172): the slot of the shadow
 /// L2 entry for `gw.va`.  4-level guests create and install the L2 shadow
 /// if needed; PAE guests only look at the vCPU's `l3table[]` (their L3s are
 /// made by `sh_update_cr3`, never on demand); 2-level guests pick the page
-/// of their 4-page top-level shadow.  Mapped: the caller unmaps.
-fn shadow_get_and_create_l2e<P: Platform, L: GuestLevel>(
-    p: &P,
+/// of their 4-page top-level shadow.
+fn shadow_get_and_create_l2e<'p, P: Platform, L: GuestLevel>(
+    p: &'p P,
     v: P::Vcpu,
     gw: &GuestWalk,
     ft: FetchType,
     resync: &mut bool,
-) -> Option<Slot> {
+) -> Option<MappedSlot<'p, P>> {
     let index = shadow_l2_table_offset(gw.va);
-    match L::LEVELS {
+    let sl2mfn = match L::LEVELS {
         4 => {
-            let d = p.vcpu_domain(v);
             if !p.mfn_valid(gw.l2mfn) {
                 return None; // No guest table.
             }
+            let d = p.vcpu_domain(v);
             let sl3e = shadow_get_and_create_l3e::<P, L>(p, v, gw, ft, resync)?;
-            let e = sl3e.get();
-            let sl2mfn = if get_pte_flags(e) & flags::PRESENT != 0 {
-                let m = shadow_e_get_mfn(e);
-                debug_assert!(p.mfn_valid(m));
-                m
-            } else {
-                let t = l2_shadow_type_for::<L>(p.is_pv_32bit_domain(d), gw.va);
-                let mut m = p.get_shadow_status(d, gw.l2mfn, t);
-                if !p.mfn_valid(m) {
-                    m = sh_make_shadow::<P, L>(p, v, gw.l2mfn, t);
-                }
+            let t = l2_shadow_type_for::<L>(p.is_pv_32bit_domain(d), gw.va);
+            present_or_install::<P, L>(p, v, *sl3e, gw.l2mfn, t, resync, |m| {
                 let new = l3e_propagate_from_guest::<P, L>(p, v, gw.l3e, m, ft);
-                let r = p.shadow_set_l3e(d, sl3e, new);
-                debug_assert!(r & set::FLUSH == 0);
-                if r & set::ERROR != 0 {
-                    p.unmap_domain_page(sl3e.table);
-                    return None;
-                }
-                *resync = true;
-                m
-            };
-            p.unmap_domain_page(sl3e.table);
-            Some(map_slot(p, sl2mfn, index))
+                p.shadow_set_l3e(d, *sl3e, new)
+            })?
         }
         3 => {
             // C indexes l3table[] with the linear L3 offset of the address,
@@ -246,18 +244,19 @@ fn shadow_get_and_create_l2e<P: Platform, L: GuestLevel>(
             if get_pte_flags(sl3e) & flags::PRESENT == 0 {
                 return None;
             }
-            let sl2mfn = shadow_e_get_mfn(sl3e);
-            debug_assert!(p.mfn_valid(sl2mfn));
-            Some(map_slot(p, sl2mfn, index))
+            let m = shadow_e_get_mfn(sl3e);
+            debug_assert!(p.mfn_valid(m));
+            m
         }
         _ => {
             // The top-level shadow always exists; find which of its four
             // pages holds this address.
-            let mut sl2mfn = p.vcpu_shadow_table(v, 0);
-            let _ = shadow_l2_index::<P, L>(p, &mut sl2mfn, L::guest_l2_table_offset(gw.va));
-            Some(map_slot(p, sl2mfn, index))
+            let mut m = p.vcpu_shadow_table(v, 0);
+            let _ = shadow_l2_index::<P, L>(p, &mut m, L::guest_l2_table_offset(gw.va));
+            m
         }
-    }
+    };
+    Some(MappedSlot::new(p, sl2mfn, index))
 }
 
 /// `shadow_get_and_create_l1e` (multi.c 1175-1252): the slot of the shadow
@@ -266,18 +265,15 @@ fn shadow_get_and_create_l2e<P: Platform, L: GuestLevel>(
 /// if needed; resyncs out-of-sync pages if an upper level was installed.
 /// None where C returns NULL (no guest table, or installing failed).
 ///
-/// Contract: the returned slot's `table` is a live `map_domain_page`
-/// mapping of `slot.mfn` (the L1 shadow page holding the entry, i.e. the
-/// right page of a 2-page L1 shadow); **the caller must release it with
-/// `p.unmap_domain_page(slot.table)`** once done with the entry (and may
-/// pass the slot to `shadow_set_l1e`, `sh_prefetch`, ... until then).  No
-/// other mapping is left behind.
-pub fn shadow_get_and_create_l1e<P: Platform, L: GuestLevel>(
-    p: &P,
+/// The slot comes with its mapping of `slot.mfn` (the L1 shadow page
+/// holding the entry, i.e. the right page of a 2-page L1 shadow), released
+/// when the returned value is dropped.  No other mapping is left behind.
+pub fn shadow_get_and_create_l1e<'p, P: Platform, L: GuestLevel>(
+    p: &'p P,
     v: P::Vcpu,
     gw: &GuestWalk,
     ft: FetchType,
-) -> Option<Slot> {
+) -> Option<MappedSlot<'p, P>> {
     let d = p.vcpu_domain(v);
     let mut resync = false;
 
@@ -292,7 +288,6 @@ pub fn shadow_get_and_create_l1e<P: Platform, L: GuestLevel>(
     } else {
         // Install (or redo, to fix a superpage's dirty bit) the L1 shadow.
         if gflags & flags::PRESENT == 0 {
-            p.unmap_domain_page(sl2e.table);
             return None; // No guest page.
         }
         let mut m = if guest_can_use_l2_superpages::<P, L>(p, v) && gflags & flags::PSE != 0 {
@@ -306,7 +301,6 @@ pub fn shadow_get_and_create_l1e<P: Platform, L: GuestLevel>(
             }
         } else {
             if !p.mfn_valid(gw.l1mfn) {
-                p.unmap_domain_page(sl2e.table);
                 return None; // No guest table.
             }
             let m = p.get_shadow_status(d, gw.l1mfn, L::SH_L1);
@@ -317,10 +311,9 @@ pub fn shadow_get_and_create_l1e<P: Platform, L: GuestLevel>(
             }
         };
         let new = l2e_propagate_from_guest::<P, L>(p, v, gw.l2e, m, ft);
-        let r = p.shadow_set_l2e::<L>(d, sl2e, new);
+        let r = p.shadow_set_l2e::<L>(d, *sl2e, new);
         debug_assert!(r & set::FLUSH == 0);
         if r & set::ERROR != 0 {
-            p.unmap_domain_page(sl2e.table);
             return None;
         }
         // A 32-bit guest's L1 has a 2-page shadow: move to the page of
@@ -328,7 +321,7 @@ pub fn shadow_get_and_create_l1e<P: Platform, L: GuestLevel>(
         let _ = shadow_l1_index::<P, L>(p, &mut m, L::guest_l1_table_offset(gw.va));
         m
     };
-    p.unmap_domain_page(sl2e.table);
+    drop(sl2e);
 
     // Every table walked is a shadowed page table now: safe to resync,
     // in case an L4 or L3 entry was installed.
@@ -336,7 +329,7 @@ pub fn shadow_get_and_create_l1e<P: Platform, L: GuestLevel>(
         p.sh_resync_all(v, false, true, true);
     }
 
-    Some(map_slot(p, sl1mfn, shadow_l1_table_offset(gw.va)))
+    Some(MappedSlot::new(p, sl1mfn, shadow_l1_table_offset(gw.va)))
 }
 
 #[cfg(test)]

@@ -328,10 +328,7 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
 
         // A failed sh_remove_shadows() in an earlier resync may have
         // crashed the domain, leaving a page out of sync but unhashed.
-        // (`sl1` stays mapped until after the prefetch; every exit below
-        // releases it: shadow_get_and_create_l1e's contract.)
         if p.domain_shutdown_crashed(d) {
-            p.unmap_domain_page(sl1.table);
             p.paging_unlock(d);
             p.put_gfn(d, gfn);
             return 0;
@@ -339,7 +336,6 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
 
         // Someone may have resynced a page: our gl1e could be stale.
         if shadow_check_gl1e::<P, L>(p, v, &mut gw) {
-            p.unmap_domain_page(sl1.table);
             p.paging_unlock(d);
             p.put_gfn(d, gfn);
             continue 'rewalk;
@@ -347,7 +343,7 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
 
         // Compute the shadow entry and write it.
         let sl1e = l1e_propagate_from_guest::<P, L>(p, v, gw.l1e, gmfn, ft, p2mt);
-        p.shadow_set_l1e(d, sl1, sl1e, p2mt);
+        p.shadow_set_l1e(d, *sl1, sl1e, p2mt);
 
         if p.mfn_valid(gw.l1mfn) && p.mfn_is_out_of_sync(gw.l1mfn) {
             // Keep the out-of-sync snapshot in step with what we shadowed.
@@ -366,8 +362,8 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
             p.unmap_domain_page(snp);
         }
 
-        sh_prefetch::<P, L>(p, v, &gw, sl1);
-        p.unmap_domain_page(sl1.table);
+        sh_prefetch::<P, L>(p, v, &gw, *sl1);
+        drop(sl1); // releases the L1 shadow's mapping
 
         let ec = p.regs_error_code(regs);
         let st = Locked { gw, gfn, gmfn };
