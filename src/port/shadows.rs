@@ -6,13 +6,11 @@
 //! domain; the `# Safety` sections say what else the caller guarantees.
 
 use core::ffi::{c_int, c_ulong, c_void};
-use core::ptr::NonNull;
 
 use ffi::bindings::mfn_t;
 use ffi::xen::Mfn;
 use ffi::{domain, vcpu};
 use xen_shadow_rs::level::GuestLevel;
-use xen_shadow_rs::platform::Table;
 use xen_shadow_rs::types::Mfn as M;
 use xen_shadow_rs::{destroy, remove, revoke};
 
@@ -84,7 +82,11 @@ pub unsafe fn unhook_64b_mappings<L: GuestLevel>(d: *mut domain, sl4mfn: Mfn, us
 /// # Safety
 /// `d` is live, `sl1mfn` an L1/FL1 shadow of this level, `readonly_mfn` a
 /// valid frame; lock held.
-pub unsafe fn rm_write_access_from_l1<L: GuestLevel>(d: *mut domain, sl1mfn: Mfn, readonly_mfn: Mfn) -> c_int {
+pub unsafe fn rm_write_access_from_l1<L: GuestLevel>(
+    d: *mut domain,
+    sl1mfn: Mfn,
+    readonly_mfn: Mfn,
+) -> c_int {
     revoke::sh_rm_write_access_from_l1::<Xen, L>(&Xen, Dom(d), m(sl1mfn), m(readonly_mfn))
 }
 
@@ -92,7 +94,11 @@ pub unsafe fn rm_write_access_from_l1<L: GuestLevel>(d: *mut domain, sl1mfn: Mfn
 ///
 /// # Safety
 /// As `rm_write_access_from_l1`.
-pub unsafe fn rm_mappings_from_l1<L: GuestLevel>(d: *mut domain, sl1mfn: Mfn, target_mfn: Mfn) -> c_int {
+pub unsafe fn rm_mappings_from_l1<L: GuestLevel>(
+    d: *mut domain,
+    sl1mfn: Mfn,
+    target_mfn: Mfn,
+) -> c_int {
     revoke::sh_rm_mappings_from_l1::<Xen, L>(&Xen, Dom(d), m(sl1mfn), m(target_mfn))
 }
 
@@ -104,13 +110,9 @@ pub unsafe fn rm_mappings_from_l1<L: GuestLevel>(d: *mut domain, sl1mfn: Mfn, ta
 /// `d` is live; `ep` is an 8-byte aligned pointer into a live mapping of
 /// the shadow page `smfn` that stays mapped for the call; lock held.
 pub unsafe fn clear_shadow_entry<L: GuestLevel>(d: *mut domain, ep: *mut c_void, smfn: Mfn) {
-    let addr = ep as usize;
-    let base = NonNull::new((addr & !0xfff) as *mut u8).expect("sh_clear_shadow_entry: NULL entry");
-    // SAFETY: `base` is the start of the page `ep` is in, which the caller
-    // keeps mapped (4 KiB, aligned) for the duration of this call; the
-    // Table is not kept past it.
-    let table = unsafe { Table::from_raw(base) };
-    let slot = table.slot(m(smfn), (addr & 0xfff) / 8);
+    // SAFETY: `ep` is an aligned entry in a mapping of `smfn` that the
+    // caller keeps for this call (function contract); the slot is not kept.
+    let slot = unsafe { crate::xen::slot_from_ptr(ep.cast(), m(smfn)) };
     remove::sh_clear_shadow_entry::<Xen, L>(&Xen, Dom(d), slot)
 }
 
@@ -143,7 +145,11 @@ pub unsafe fn remove_l3_shadow<L: GuestLevel>(d: *mut domain, sl4mfn: Mfn, sl3mf
 /// # Safety
 /// Called by common.c's `sh_remove_write_access` with the current vCPU of
 /// a shadow-mode HVM domain, paging lock held.
-pub unsafe extern "C" fn guess_wrmap<L: GuestLevel>(v: *mut vcpu, vaddr: c_ulong, gmfn: mfn_t) -> c_int {
+pub unsafe extern "C" fn guess_wrmap<L: GuestLevel>(
+    v: *mut vcpu,
+    vaddr: c_ulong,
+    gmfn: mfn_t,
+) -> c_int {
     const { assert!(core::mem::size_of::<mfn_t>() == 8) };
     // SAFETY: `mfn_t` is `unsigned long` (release) or a struct holding
     // exactly one `unsigned long` (debug): 8 bytes, any bit pattern valid.

@@ -593,6 +593,8 @@ impl Core for Xen {
         unsafe { c::xsr_sh_linear_table_base(v.0, level) }
     }
 
+    // Named after Xen's get_unsafe(); a safe fn. SAFETY of its one unsafe
+    // block is given at the block.
     #[inline(always)]
     fn get_unsafe_u64(&self, addr: u64) -> Option<u64> {
         let mut val = 0u64;

@@ -1,7 +1,6 @@
 //! `impl Cr3Ops for Xen`: thin calls into the C shims of `ffi/c/cr3.c`.
 
 use core::ffi::{c_uint, c_ulong, c_void};
-use core::ptr::NonNull;
 
 use ffi::{domain, vcpu};
 use xen_shadow_rs::level::GuestLevel;
@@ -46,7 +45,11 @@ extern "C" {
 
 /// The constructor `sh_set_toplevel_shadow` calls back into: this level's
 /// `sh_make_shadow`.  Called from C with the paging lock held.
-extern "C" fn make_shadow_cb<L: GuestLevel>(v: *mut vcpu, gmfn: c_ulong, shadow_type: u32) -> c_ulong {
+extern "C" fn make_shadow_cb<L: GuestLevel>(
+    v: *mut vcpu,
+    gmfn: c_ulong,
+    shadow_type: u32,
+) -> c_ulong {
     xen_shadow_rs::create::sh_make_shadow::<Xen, L>(&Xen, Vcpu(v), Mfn(gmfn), shadow_type).0
 }
 
@@ -99,7 +102,13 @@ impl Cr3Ops for Xen {
         // SAFETY: see above.
         unsafe { xsr_cr3_set_pagetable_dying_op(d.0) }
     }
-    fn sh_set_toplevel_shadow<L: GuestLevel>(&self, v: Vcpu, slot: usize, gmfn: Mfn, root_type: u32) -> u64 {
+    fn sh_set_toplevel_shadow<L: GuestLevel>(
+        &self,
+        v: Vcpu,
+        slot: usize,
+        gmfn: Mfn,
+        root_type: u32,
+    ) -> u64 {
         // SAFETY: see above; the callback has exactly the C prototype of
         // `make_shadow` (mfn_t is one integer register in either build),
         // carries ENDBR64 (address-taken, -Z cf-protection=branch) and is
@@ -154,12 +163,10 @@ impl Cr3Ops for Xen {
                 _ => panic!("current_linear_table: level {level} not supported"),
             }
         };
-        let page = (entry as usize) & !0xfff;
-        let page = NonNull::new(page as *mut u8).expect("linear page-table address is never 0");
         // SAFETY: the page of the linear map that holds `entry` is the
         // current monitor table's level-`level` page covering `va`; it is
-        // mapped read-write, 4 KiB aligned, while the vCPU is current, which
-        // the generic caller checked (`v == current`).
-        unsafe { Table::from_raw(page) }
+        // mapped read-write while the vCPU is current, which the generic
+        // caller checked (`v == current`).
+        unsafe { super::table_from_ptr(entry) }.0
     }
 }

@@ -7,7 +7,7 @@ use crate::index::{
     guest_index, shadow_l1_index, shadow_l2_index, shadow_l3_index, shadow_l4_index, FetchType,
 };
 use crate::level::GuestLevel;
-use crate::platform::{Platform, Slot, Table, WalkOps};
+use crate::platform::{Mapped, Platform, Slot, Table, WalkOps};
 use crate::propagate::{
     l1e_propagate_from_guest, l2e_propagate_from_guest, l3e_propagate_from_guest,
     l4e_propagate_from_guest,
@@ -187,8 +187,8 @@ fn sh_map_and_validate<P: Platform, L: GuestLevel>(
     offset: usize,
     size: u32,
     sh_type: u32,
-    shadow_index: impl Fn(&mut Mfn, usize) -> usize,
-    validate_ge: impl Fn(u64, Slot, usize) -> i32,
+    shadow_index: &dyn Fn(&mut Mfn, usize) -> usize,
+    validate_ge: &dyn Fn(u64, Slot, usize) -> i32,
 ) -> i32 {
     let d = p.vcpu_domain(v);
     let bytes = L::GUEST_PTE_BYTES;
@@ -209,7 +209,7 @@ fn sh_map_and_validate<P: Platform, L: GuestLevel>(
     );
     let mut map_mfn = smfn;
     shadow_index(&mut map_mfn, guest_index::<L>(off));
-    let mut sl = p.map_domain_page(map_mfn);
+    let mut sl = Mapped::new(p, map_mfn);
 
     // Never run past the written page (C only asserts this).
     while size > 0 && off < PAGE_SIZE as usize {
@@ -219,139 +219,73 @@ fn sh_map_and_validate<P: Platform, L: GuestLevel>(
         if smfn2 != map_mfn {
             // The entry is in another page of the shadow.
             map_mfn = smfn2;
-            p.unmap_domain_page(sl);
-            sl = p.map_domain_page(map_mfn);
+            sl = Mapped::new(p, map_mfn);
         }
         let ge = guest.get(gi, bytes);
         result |= validate_ge(ge, sl.slot(map_mfn, si), gi);
         size -= bytes;
         off += bytes;
     }
-    p.unmap_domain_page(sl);
     result
 }
 
-/// `sh_map_and_validate_gl4e` (multi.c 1824-1835): 4-level guests only.
-pub fn sh_map_and_validate_gl4e<P: Platform, L: GuestLevel>(
+/// Which guest table a write hit: what common.c's `sh_validate_guest_entry`
+/// picks a `sh_map_and_validate_gl*e` by (the page's `shadow_flags`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum GuestTable {
+    L1,
+    L2,
+    /// The Xen-slot-carrying L2 of 32-bit PV guests (4-level shadows).
+    L2h,
+    L3,
+    L4,
+}
+
+/// `sh_map_and_validate_gl{1e,2e,2he,3e,4e}` (multi.c 1823-1883): validates
+/// a write of `size` bytes at `offset` of the guest table `gmfn` (mapped at
+/// `guest`) against its shadow of the level `which` says.  `L2h`, `L3` and
+/// `L4` exist only for 4-level guests; C's versions for other levels BUG().
+pub fn sh_map_and_validate_gle<P: Platform, L: GuestLevel>(
     p: &P,
     v: P::Vcpu,
+    which: GuestTable,
     gmfn: Mfn,
     guest: Table,
     offset: usize,
     size: u32,
 ) -> i32 {
     assert!(
-        L::LEVELS >= 4,
-        "sh_map_and_validate_gl4e: called in wrong paging mode"
+        L::LEVELS >= 4 || matches!(which, GuestTable::L1 | GuestTable::L2),
+        "sh_map_and_validate: {which:?} write in a {}-level paging mode",
+        L::LEVELS
     );
-    sh_map_and_validate::<P, L>(
-        p,
-        v,
-        gmfn,
-        guest,
-        offset,
-        size,
-        L::SH_L4,
-        |_, gi| shadow_l4_index(gi),
-        |ge, se, _| validate_gl4e::<P, L>(p, v, ge, se),
-    )
-}
-
-/// `sh_map_and_validate_gl3e` (multi.c 1837-1848): 4-level guests only.
-pub fn sh_map_and_validate_gl3e<P: Platform, L: GuestLevel>(
-    p: &P,
-    v: P::Vcpu,
-    gmfn: Mfn,
-    guest: Table,
-    offset: usize,
-    size: u32,
-) -> i32 {
-    assert!(
-        L::LEVELS >= 4,
-        "sh_map_and_validate_gl3e: called in wrong paging mode"
-    );
-    sh_map_and_validate::<P, L>(
-        p,
-        v,
-        gmfn,
-        guest,
-        offset,
-        size,
-        L::SH_L3,
-        |_, gi| shadow_l3_index(gi),
-        |ge, se, _| validate_gl3e::<P, L>(p, v, ge, se),
-    )
-}
-
-/// `sh_map_and_validate_gl2e` (multi.c 1850-1858).
-pub fn sh_map_and_validate_gl2e<P: Platform, L: GuestLevel>(
-    p: &P,
-    v: P::Vcpu,
-    gmfn: Mfn,
-    guest: Table,
-    offset: usize,
-    size: u32,
-) -> i32 {
-    sh_map_and_validate::<P, L>(
-        p,
-        v,
-        gmfn,
-        guest,
-        offset,
-        size,
-        L::SH_L2,
-        |smfn, gi| shadow_l2_index::<P, L>(p, smfn, gi),
-        |ge, se, _| validate_gl2e::<P, L>(p, v, ge, se),
-    )
-}
-
-/// `sh_map_and_validate_gl2he` (multi.c 1860-1873): the Xen-slot-carrying
-/// L2 of 32-bit PV guests (4-level shadows only).
-pub fn sh_map_and_validate_gl2he<P: Platform, L: GuestLevel>(
-    p: &P,
-    v: P::Vcpu,
-    gmfn: Mfn,
-    guest: Table,
-    offset: usize,
-    size: u32,
-) -> i32 {
-    assert!(
-        L::LEVELS >= 4,
-        "sh_map_and_validate_gl2he: called in wrong paging mode"
-    );
-    sh_map_and_validate::<P, L>(
-        p,
-        v,
-        gmfn,
-        guest,
-        offset,
-        size,
-        L::SH_L2H,
-        |smfn, gi| shadow_l2_index::<P, L>(p, smfn, gi),
-        |ge, se, _| validate_gl2e::<P, L>(p, v, ge, se),
-    )
-}
-
-/// `sh_map_and_validate_gl1e` (multi.c 1875-1883).
-pub fn sh_map_and_validate_gl1e<P: Platform, L: GuestLevel>(
-    p: &P,
-    v: P::Vcpu,
-    gmfn: Mfn,
-    guest: Table,
-    offset: usize,
-    size: u32,
-) -> i32 {
-    sh_map_and_validate::<P, L>(
-        p,
-        v,
-        gmfn,
-        guest,
-        offset,
-        size,
-        L::SH_L1,
-        |smfn, gi| shadow_l1_index::<P, L>(p, smfn, gi),
-        |ge, se, gi| validate_gl1e_at::<P, L>(p, v, ge, se, gi),
-    )
+    let run = |t,
+               index: &dyn Fn(&mut Mfn, usize) -> usize,
+               validate: &dyn Fn(u64, Slot, usize) -> i32| {
+        sh_map_and_validate::<P, L>(p, v, gmfn, guest, offset, size, t, index, validate)
+    };
+    match which {
+        GuestTable::L4 => run(L::SH_L4, &|_, gi| shadow_l4_index(gi), &|ge, se, _| {
+            validate_gl4e::<P, L>(p, v, ge, se)
+        }),
+        GuestTable::L3 => run(L::SH_L3, &|_, gi| shadow_l3_index(gi), &|ge, se, _| {
+            validate_gl3e::<P, L>(p, v, ge, se)
+        }),
+        GuestTable::L2 | GuestTable::L2h => run(
+            if which == GuestTable::L2 {
+                L::SH_L2
+            } else {
+                L::SH_L2H
+            },
+            &|smfn, gi| shadow_l2_index::<P, L>(p, smfn, gi),
+            &|ge, se, _| validate_gl2e::<P, L>(p, v, ge, se),
+        ),
+        GuestTable::L1 => run(
+            L::SH_L1,
+            &|smfn, gi| shadow_l1_index::<P, L>(p, smfn, gi),
+            &|ge, se, gi| validate_gl1e_at::<P, L>(p, v, ge, se, gi),
+        ),
+    }
 }
 
 #[cfg(test)]
