@@ -11,8 +11,8 @@
 pub mod exports;
 pub mod paging_mode;
 pub mod port;
-pub mod xen;
 mod unported;
+pub mod xen;
 
 use ffi::{xen_bug, xen_printk};
 

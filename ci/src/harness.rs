@@ -370,7 +370,10 @@ fn judge(f: &Finished, expect: Expect) -> std::result::Result<String, String> {
         (Outcome::Panic(_), _) if f.unported.is_some() => Err(format!(
             "{} after {}",
             f.outcome,
-            f.unported.as_deref().unwrap_or("").trim_start_matches("(XEN) ")
+            f.unported
+                .as_deref()
+                .unwrap_or("")
+                .trim_start_matches("(XEN) ")
         )),
         _ => Err(format!("{}", f.outcome)),
     }

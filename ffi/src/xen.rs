@@ -226,7 +226,13 @@ pub mod core_shims {
         pub fn xsr_shadow_demote(d: *mut domain, gmfn: u64, t: u32);
 
         // ---- set.c ---------------------------------------------------------------
-        pub fn xsr_shadow_set_l1e(d: *mut domain, sl1e: *mut u64, new: u64, p2mt: u32, sl1mfn: u64) -> i32;
+        pub fn xsr_shadow_set_l1e(
+            d: *mut domain,
+            sl1e: *mut u64,
+            new: u64,
+            p2mt: u32,
+            sl1mfn: u64,
+        ) -> i32;
         pub fn xsr_shadow_set_l2e(
             d: *mut domain,
             sl2e: *mut u64,
@@ -238,10 +244,21 @@ pub mod core_shims {
         pub fn xsr_shadow_set_l3e(d: *mut domain, sl3e: *mut u64, new: u64, sl3mfn: u64) -> i32;
         pub fn xsr_shadow_set_l4e(d: *mut domain, sl4e: *mut u64, new: u64, sl4mfn: u64) -> i32;
         pub fn xsr_shadow_put_page_from_l1e(d: *mut domain, sl1e: u64);
-        pub fn xsr_shadow_vram_put_mfn(d: *const domain, mfn: u64, l1f: u32, sl1mfn: u64, sl1e: *const u64);
+        pub fn xsr_shadow_vram_put_mfn(
+            d: *const domain,
+            mfn: u64,
+            l1f: u32,
+            sl1mfn: u64,
+            sl1e: *const u64,
+        );
 
         // ---- common.c ------------------------------------------------------------
-        pub fn xsr_sh_remove_write_access(d: *mut domain, gmfn: u64, level: u32, fault_addr: u64) -> i32;
+        pub fn xsr_sh_remove_write_access(
+            d: *mut domain,
+            gmfn: u64,
+            level: u32,
+            fault_addr: u64,
+        ) -> i32;
         pub fn xsr_sh_remove_shadows(d: *mut domain, gmfn: u64, fast: bool, all: bool);
         pub fn xsr_shadow_unhook_mappings(d: *mut domain, smfn: u64, user_only: bool);
         pub fn xsr_sh_unsync(v: *mut vcpu, gmfn: u64) -> bool;

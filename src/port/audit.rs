@@ -3,11 +3,11 @@
 
 #![allow(unused_imports)]
 
+use crate::unported::{unported_d, unported_v};
 use core::ffi::{c_int, c_ulong, c_void};
 use ffi::xen::Mfn;
 use ffi::{domain, vcpu};
 use xen_shadow_rs::level::GuestLevel;
-use crate::unported::{unported_d, unported_v};
 
 #[cfg(xen_debug)]
 /// `sh_audit_l1_table`: not ported yet.

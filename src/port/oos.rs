@@ -22,7 +22,11 @@ pub unsafe fn resync_l1<L: GuestLevel>(v: *mut vcpu, gmfn: Mfn, snpmfn: Mfn) {
 /// # Safety
 /// Called by common.c with a live vCPU, under the paging lock.
 pub unsafe fn safe_not_to_sync<L: GuestLevel>(v: *mut vcpu, gmfn: Mfn) -> c_int {
-    c_int::from(xen_shadow_rs::oos::sh_safe_not_to_sync::<Xen, L>(&Xen, Vcpu(v), RMfn(gmfn.0)))
+    c_int::from(xen_shadow_rs::oos::sh_safe_not_to_sync::<Xen, L>(
+        &Xen,
+        Vcpu(v),
+        RMfn(gmfn.0),
+    ))
 }
 
 /// `sh_rm_write_access_from_sl1p`: see
@@ -36,5 +40,11 @@ pub unsafe fn rm_write_access_from_sl1p<L: GuestLevel>(
     smfn: Mfn,
     off: c_ulong,
 ) -> c_int {
-    xen_shadow_rs::oos::sh_rm_write_access_from_sl1p::<Xen, L>(&Xen, Dom(d), RMfn(gmfn.0), RMfn(smfn.0), off)
+    xen_shadow_rs::oos::sh_rm_write_access_from_sl1p::<Xen, L>(
+        &Xen,
+        Dom(d),
+        RMfn(gmfn.0),
+        RMfn(smfn.0),
+        off,
+    )
 }

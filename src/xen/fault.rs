@@ -207,7 +207,12 @@ impl FaultOps for Xen {
         unsafe { xsr_hvm_inject_hw_exception(vector, error_code) }
     }
 
-    fn shadow_emulate<R>(&self, regs: Regs, pte_size: u32, f: impl FnOnce(&mut EmulCtxt) -> R) -> R {
+    fn shadow_emulate<R>(
+        &self,
+        regs: Regs,
+        pte_size: u32,
+        f: impl FnOnce(&mut EmulCtxt) -> R,
+    ) -> R {
         let mut e = EmulCtxt(MaybeUninit::uninit());
         // SAFETY: `e` is a writable, 64-byte aligned buffer of EMUL_BYTES,
         // which the shim checks to hold `struct xsr_emul` (BUILD_BUG_ON);

@@ -89,6 +89,9 @@ pub unsafe fn table_from_ptr<T>(p: *mut T) -> (Table, usize) {
 pub unsafe fn slot_from_ptr(p: *mut u64, smfn: Mfn) -> Slot {
     // SAFETY: forwarded to the caller.
     let (t, off) = unsafe { table_from_ptr(p) };
-    assert!(off % 8 == 0, "slot_from_ptr: misaligned shadow entry pointer");
+    assert!(
+        off % 8 == 0,
+        "slot_from_ptr: misaligned shadow entry pointer"
+    );
     t.slot(smfn, off / 8)
 }

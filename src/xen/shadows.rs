@@ -12,7 +12,13 @@ use super::{Dom, Vcpu, Xen};
 #[allow(improper_ctypes)]
 extern "C" {
     fn xsr_sh_set_last_writeable_pte_smfn(v: *mut vcpu, smfn: c_ulong);
-    fn xsr_sh_init_xen_l4_slots(l4t: *mut c_void, l4mfn: c_ulong, d: *const domain, sl4mfn: c_ulong, ro_mpt: bool);
+    fn xsr_sh_init_xen_l4_slots(
+        l4t: *mut c_void,
+        l4mfn: c_ulong,
+        d: *const domain,
+        sl4mfn: c_ulong,
+        ro_mpt: bool,
+    );
     fn xsr_sh_init_xen_pae_l2_slots(l2t: *mut c_void, d: *const domain);
     fn xsr_sh_reset_l3_up_pointers(v: *mut vcpu);
     fn xsr_sh_pinned_shadows_next(d: *mut domain, mfn: c_ulong) -> c_ulong;

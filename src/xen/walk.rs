@@ -29,12 +29,19 @@ extern "C" {
     fn xsr_mfn_oos_may_write(mfn: c_ulong) -> bool;
     fn xsr_hvm_get_mem_pinned_cacheattr(d: *mut domain, gfn: c_ulong, order: c_uint) -> c_int;
     fn xsr_pat_type_2_pte_flags(t: u8) -> c_uint;
-    fn xsr_get_pat_flags(v: *mut vcpu, gflags: c_uint, gpaddr: u64, spaddr: u64, mtype: u8) -> c_uint;
+    fn xsr_get_pat_flags(
+        v: *mut vcpu,
+        gflags: c_uint,
+        gpaddr: u64,
+        spaddr: u64,
+        mtype: u8,
+    ) -> c_uint;
     fn xsr_is_in_uc_mode(d: *const domain) -> bool;
     fn xsr_iomem_access_permitted(d: *const domain, s: c_ulong, e: c_ulong) -> bool;
     fn xsr_iommu_snoop() -> bool;
     fn xsr_mmio_ro_ranges_contains(mfn: c_ulong) -> bool;
-    fn xsr_dirty_vram_clean_range(d: *const domain, begin: *mut c_ulong, end: *mut c_ulong) -> bool;
+    fn xsr_dirty_vram_clean_range(d: *const domain, begin: *mut c_ulong, end: *mut c_ulong)
+        -> bool;
     fn xsr_dirty_vram_set_last_dirty_now(d: *mut domain);
     fn xsr_paging_mark_dirty(d: *mut domain, mfn: c_ulong);
     fn xsr_paging_mfn_is_dirty(d: *const domain, mfn: c_ulong) -> bool;

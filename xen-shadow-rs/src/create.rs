@@ -204,7 +204,11 @@ fn shadow_get_and_create_l3e<'p, P: Platform, L: GuestLevel>(
         p.shadow_set_l4e(d, *sl4e, new)
     })?;
     drop(sl4e);
-    Some(MappedSlot::new(p, sl3mfn, shadow_l3_table_offset::<L>(gw.va)))
+    Some(MappedSlot::new(
+        p,
+        sl3mfn,
+        shadow_l3_table_offset::<L>(gw.va),
+    ))
 }
 
 /// `shadow_get_and_create_l2e` (multi.c 1098-1172): the slot of the shadow

@@ -113,7 +113,13 @@ pub(super) fn mmio_lapic(ctx: &mut Ctx) -> TestResult {
     let got = must_read(va2 + APIC_TPR)?;
     must_write(va2 + APIC_TPR, tpr)?;
     let want = if broken() { 0x30 } else { 0x20 };
-    check!(got & 0xff == want, "TPR written via {:#x}, read via {:#x}: {:#x}", va1, va2, got);
+    check!(
+        got & 0xff == want,
+        "TPR written via {:#x}, read via {:#x}: {:#x}",
+        va1,
+        va2,
+        got
+    );
     check!(must_read(va1 + APIC_TPR)? == tpr, "TPR not restored");
     Ok(())
 }

@@ -91,7 +91,11 @@ fn install(ctx: &mut Ctx) -> Result<Linear, Msg> {
     };
     for (i, s) in slots.iter().enumerate() {
         let Some(s) = *s else { continue };
-        check!(m.read(s) & P == 0, "recursive slot {} already in use", s.index);
+        check!(
+            m.read(s) & P == 0,
+            "recursive slot {} already in use",
+            s.index
+        );
         let target = match m.fmt {
             Format::Pae => m.entry_pa(m.read(Slot {
                 table: m.root,
@@ -212,11 +216,20 @@ fn linear_steps(
     // through the recursion, as a leaf).
     let vb = ctx.fresh_va_new_table();
     let s2b = ctx.mmu.slot(vb, 2, true)?;
-    check!(ctx.mmu.read(s2b) & P == 0, "directory entry for {:#x} in use", vb);
+    check!(
+        ctx.mmu.read(s2b) & P == 0,
+        "directory entry for {:#x} in use",
+        vb
+    );
     let t = frames::alloc();
     let idx = ((vb >> 12) & (if es == 4 { 1023 } else { 511 })) as usize;
-    ctx.mmu
-        .write_direct(Slot { table: t, index: idx }, ctx.mmu.pte(pc, P | RW));
+    ctx.mmu.write_direct(
+        Slot {
+            table: t,
+            index: idx,
+        },
+        ctx.mmu.pte(pc, P | RW),
+    );
     write_entry(l.lin(l.lin(vb)), es, t | P | RW)?;
     check!(
         ctx.mmu.read(s2b) == t | P | RW,

@@ -57,7 +57,8 @@ pub(super) fn oos_bulk_writes(ctx: &mut Ctx) -> TestResult {
 
     // Round 1: fill the (not-present) entries 1..n, then reload CR3.
     for i in 1..n {
-        ctx.mmu.write(slot(i), ctx.mmu.pte(data[i % DATA], P | RW))?;
+        ctx.mmu
+            .write(slot(i), ctx.mmu.pte(data[i % DATA], P | RW))?;
     }
     ctx.mmu.flush_all();
     check_all(0, "after filling and a full flush", false)?;
@@ -65,7 +66,8 @@ pub(super) fn oos_bulk_writes(ctx: &mut Ctx) -> TestResult {
     // Round 2: re-point every entry (all of them now cached), then one
     // INVLPG per page.
     for i in 0..n {
-        ctx.mmu.write(slot(i), ctx.mmu.pte(data[(i + 5) % DATA], P | RW))?;
+        ctx.mmu
+            .write(slot(i), ctx.mmu.pte(data[(i + 5) % DATA], P | RW))?;
     }
     for i in 0..n {
         ctx.mmu.flush(base + 4096 * i as u64);

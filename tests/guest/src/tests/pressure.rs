@@ -8,8 +8,8 @@
 //! guest runs; every mapping must still translate correctly afterwards.
 
 use super::*;
-use crate::paging::{Mmu, Slot};
 use crate::global::Global;
+use crate::paging::{Mmu, Slot};
 
 /// Leaf tables wanted in long mode (the 32-bit formats are limited by the
 /// address space, see `limit`).
@@ -67,7 +67,11 @@ fn check_tables(
     let es = m.entry_size() as u64;
     let n = range.len();
     for j in 0..n {
-        let k = if backwards { range.end - 1 - j } else { range.start + j };
+        let k = if backwards {
+            range.end - 1 - j
+        } else {
+            range.start + j
+        };
         let page = pages[k];
         let idx = self_index(k) as u64;
         // break=: in the second pass, expect the next table's entry.
@@ -100,8 +104,16 @@ pub(super) fn shadow_pool_pressure(ctx: &mut Ctx) -> TestResult {
     let start = (ctx.next_va + sz - 1) & !(sz - 1);
     // 32-bit: stay below 0xf000_0000 (the linear-map test, the local APIC
     // and, for PV, Xen live above).
-    let limit: u64 = if ctx.mode.is_64bit() { u64::MAX } else { 0xf000_0000 };
-    let want = if ctx.mode.is_64bit() { TABLES_LONG } else { usize::MAX };
+    let limit: u64 = if ctx.mode.is_64bit() {
+        u64::MAX
+    } else {
+        0xf000_0000
+    };
+    let want = if ctx.mode.is_64bit() {
+        TABLES_LONG
+    } else {
+        usize::MAX
+    };
     // SAFETY: only this test uses PAGES; single CPU.
     let pages = unsafe { &mut *PAGES.as_ptr() };
     let (n, end) = populate(&mut ctx.mmu, start, limit, want, pages, 0)?;
@@ -145,7 +157,13 @@ fn pae_spaces(ctx: &mut Ctx) -> TestResult {
                 table: old_l2,
                 index: j,
             });
-            m.write_direct(Slot { table: l2, index: j }, v);
+            m.write_direct(
+                Slot {
+                    table: l2,
+                    index: j,
+                },
+                v,
+            );
         }
         m.write_direct(
             Slot {
@@ -155,7 +173,12 @@ fn pae_spaces(ctx: &mut Ctx) -> TestResult {
             l2 | P,
         );
         let (end, _) = populate(&mut m, REGION, REGION + (1 << 30), n + PAE_TABLES, pages, n)?;
-        check!(end - n >= 300, "space {}: only {} leaf tables fit", i, end - n);
+        check!(
+            end - n >= 300,
+            "space {}: only {} leaf tables fit",
+            i,
+            end - n
+        );
         ends[i] = end;
         n = end;
         *sp = Some(m);

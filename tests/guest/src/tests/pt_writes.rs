@@ -36,7 +36,9 @@ fn frame_pair(ctx: &mut Ctx, seed: u32) -> Result<(u64, u64), Failure> {
         fill_pattern(b, seed);
         a = b;
     }
-    Err(Failure::Skip("no two frames differing only in address bits 12..15"))
+    Err(Failure::Skip(
+        "no two frames differing only in address bits 12..15",
+    ))
 }
 
 fn fill_pattern(pa: u64, seed: u32) {
@@ -130,9 +132,8 @@ fn expect(ctx: &mut Ctx, f: &Flip, step: &str, want: Sees) -> TestResult {
     let e = current(f);
     match want {
         Sees::NotPresent => {
-            check_pf(step, r.map(|_| ()), f.va + off, 0).map_err(|m| {
-                Msg::new(format_args!("{} (entry {:#x})", m.as_str(), e))
-            })?;
+            check_pf(step, r.map(|_| ()), f.va + off, 0)
+                .map_err(|m| Msg::new(format_args!("{} (entry {:#x})", m.as_str(), e)))?;
             check_pf(step, write_fault(f.va + off, 1), f.va + off, PFEC_WRITE)?;
         }
         Sees::A | Sees::B | Sees::BReadOnly => {
@@ -233,7 +234,11 @@ fn width_steps(ctx: &mut Ctx, f: &Flip) -> TestResult {
         // 4-byte cmpxchg on the low half of an 8-byte entry.
         let now = current(f);
         let r = atomic32(f.addr).compare_exchange(now as u32, f.val_a as u32, SeqCst, SeqCst);
-        check!(r == Ok(now as u32), "4-byte cmpxchg on the low half: {:x?}", r);
+        check!(
+            r == Ok(now as u32),
+            "4-byte cmpxchg on the low half: {:x?}",
+            r
+        );
         expect(ctx, f, "4-byte cmpxchg on the low half", Sees::A)?;
     } else {
         store32(f.addr, f.val_a as u32);
@@ -246,7 +251,11 @@ fn width_steps(ctx: &mut Ctx, f: &Flip) -> TestResult {
     } else {
         atomic64(f.addr).swap(0, SeqCst)
     };
-    check!(old & P != 0, "xchg returned {:#x}, want a present entry", old);
+    check!(
+        old & P != 0,
+        "xchg returned {:#x}, want a present entry",
+        old
+    );
     expect(ctx, f, "xchg with 0", Sees::NotPresent)?;
     if f.es == 4 {
         atomic32(f.addr).swap(f.val_b as u32, SeqCst);
@@ -269,7 +278,12 @@ fn halves(ctx: &mut Ctx, f: &Flip) -> TestResult {
     store32(f.addr, 0);
     expect(ctx, f, "low half cleared", Sees::NotPresent)?;
     store32(f.addr + 4, if nx { (NX >> 32) as u32 } else { 0 });
-    expect(ctx, f, "high half written while not present", Sees::NotPresent)?;
+    expect(
+        ctx,
+        f,
+        "high half written while not present",
+        Sees::NotPresent,
+    )?;
     store32(f.addr, f.val_a as u32);
     expect(ctx, f, "low half written (A, NX)", Sees::A)?;
     let target = f.va + RET_OFFSET;
@@ -374,8 +388,20 @@ pub(super) fn pde_write_widths(ctx: &mut Ctx) -> TestResult {
     let idx = ((va >> 12) & (if ctx.mmu.entry_size() == 4 { 1023 } else { 511 })) as usize;
     let pa_pte = ctx.mmu.pte(a, P | RW);
     let pb_pte = ctx.mmu.pte(b, P | RW);
-    ctx.mmu.write_direct(Slot { table: t1, index: idx }, pa_pte);
-    ctx.mmu.write_direct(Slot { table: t2, index: idx }, pb_pte);
+    ctx.mmu.write_direct(
+        Slot {
+            table: t1,
+            index: idx,
+        },
+        pa_pte,
+    );
+    ctx.mmu.write_direct(
+        Slot {
+            table: t2,
+            index: idx,
+        },
+        pb_pte,
+    );
     let s = ctx.mmu.slot(va, 2, true)?;
     check!(ctx.mmu.read(s) & P == 0, "directory entry already used");
     ctx.mmu.write(s, t1 | P | RW)?;

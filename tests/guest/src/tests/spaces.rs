@@ -34,7 +34,13 @@ fn private_space(ctx: &mut Ctx, va: u64) -> Result<Mmu, Failure> {
                 table: old_l2,
                 index: i,
             });
-            other.write_direct(Slot { table: l2, index: i }, v);
+            other.write_direct(
+                Slot {
+                    table: l2,
+                    index: i,
+                },
+                v,
+            );
         }
         other.write_direct(
             Slot {
@@ -50,7 +56,11 @@ fn private_space(ctx: &mut Ctx, va: u64) -> Result<Mmu, Failure> {
         ctx.mmu.fmt.levels()
     };
     let s = other.slot(va, top, false)?;
-    check!(other.read(s) & P == 0, "private VA {:#x} already mapped", va);
+    check!(
+        other.read(s) & P == 0,
+        "private VA {:#x} already mapped",
+        va
+    );
     Ok(other)
 }
 
@@ -86,7 +96,12 @@ pub(super) fn many_address_spaces(ctx: &mut Ctx) -> TestResult {
             // break=: expect the previous space's frame.
             let seed = seed_of(if broken() { (k + 1) % SPACES } else { k });
             if bad.is_none() && (r != Ok(pattern(seed, round)) || w.is_err()) {
-                bad = Some((round, k, if w.is_err() { w.map(|_| 0) } else { r }, pattern(seed, round)));
+                bad = Some((
+                    round,
+                    k,
+                    if w.is_err() { w.map(|_| 0) } else { r },
+                    pattern(seed, round),
+                ));
             }
         }
     }
@@ -105,7 +120,13 @@ pub(super) fn many_address_spaces(ctx: &mut Ctx) -> TestResult {
     for (k, &pa) in data.iter().enumerate() {
         let got = direct_read(pa + 0x800);
         let want = ((ROUNDS - 1) * 1000 + k) as u32;
-        check!(got == want, "space {}: last write {:#x}, want {:#x}", k, got, want);
+        check!(
+            got == want,
+            "space {}: last write {:#x}, want {:#x}",
+            k,
+            got,
+            want
+        );
     }
     check_pf("private VA in the main space", read_fault(va), va, 0)?;
     Ok(())
@@ -121,7 +142,10 @@ pub(super) fn pt_page_reuse(ctx: &mut Ctx) -> TestResult {
     let pb = pattern_frame(331);
     let va = ctx.fresh_va_new_table();
     ctx.map(va, pa, P | RW)?;
-    check!(must_read(va + 4)? == pattern(330, 1), "initial mapping wrong");
+    check!(
+        must_read(va + 4)? == pattern(330, 1),
+        "initial mapping wrong"
+    );
     let leaf = ctx.mmu.slot(va, 1, false)?;
     let t = leaf.table;
     let dir = ctx.mmu.slot(va, 2, false)?;
@@ -130,7 +154,12 @@ pub(super) fn pt_page_reuse(ctx: &mut Ctx) -> TestResult {
     // Unlink the table.
     ctx.mmu.write(dir, 0)?;
     ctx.mmu.flush(va);
-    check_pf("read after unlinking the table", read_fault(va + 4), va + 4, 0)?;
+    check_pf(
+        "read after unlinking the table",
+        read_fault(va + 4),
+        va + 4,
+        0,
+    )?;
 
     // Use it as data: two full passes of different patterns through the
     // direct view, and a second, new writable mapping of it.

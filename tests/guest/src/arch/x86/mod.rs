@@ -93,7 +93,6 @@ fn install_idt() {
     }
 }
 
-
 /// Called from `pvh_start32` with paging still off.
 #[no_mangle]
 extern "C" fn rust_pvh32_entry(start_info_pa: u32) -> ! {

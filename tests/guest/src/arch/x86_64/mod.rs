@@ -125,7 +125,6 @@ fn install_idt() {
     }
 }
 
-
 /// Called from `pvh_start` (entry.rs) in long mode with the boot page tables
 /// (identity map of the first 4 GiB, 2 MiB pages) and the boot stack.
 #[no_mangle]
