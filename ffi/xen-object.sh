@@ -65,8 +65,20 @@ ld -melf_x86_64 -r -o "$work/rust_multi_full.o" $(for m in $members; do printf '
 # The FILE symbol prefixes every local symbol in Xen's symbol table; give it
 # the object's own short name, as Xen's build does for C objects.
 file_sym=$(readelf -sW "$work/$main" | awk '$4 == "FILE" {print $8; exit}')
+# Xen copies "<file>#<symbol>" of local symbols into KSYM_NAME_LEN (127)
+# byte buffers without bounds checks; mangled Rust names of generic trait
+# impls easily exceed that.  Shorten every local name that would: keep a
+# readable prefix and add a hash of the full name so names stay unique.
+prefix_len=$(printf 'shadow/rust_multi.o#' | wc -c)
+readelf -sW "$work/rust_multi_full.o" |
+    awk -v max=$((127 - prefix_len)) '$5 == "LOCAL" && ($4 == "FUNC" || $4 == "OBJECT") && length($8) > max {print $8}' |
+    sort -u |
+    while read -r name; do
+        printf '%s %.80s_%s\n' "$name" "$name" "$(printf '%s' "$name" | md5sum | cut -c1-16)"
+    done >"$work/short-names"
 objcopy --remove-section=.stack_sizes --remove-section=.llvm_addrsig \
     ${file_sym:+--redefine-sym "$file_sym=shadow/rust_multi.o"} \
+    --redefine-syms="$work/short-names" \
     "$work/rust_multi_full.o" "$work/rust_multi.o"
 
 sh "$here/ffi/check-object.sh" "$work/rust_multi.o"

@@ -48,10 +48,10 @@ fn walk_from_c(w: &xsr_guest_walk) -> GuestWalk {
     }
 }
 
-// Every method is `#[inline(always)]`: they are one FFI call each, and an
-// outlined trait method gets a legacy-mangled name ("<impl Core for Xen>::
-// method") longer than Xen's symbol table accepts (KSYM_NAME_LEN 127,
-// checked by ffi/check-object.sh).
+// Every method is `#[inline(always)]`: each is one FFI call, not worth a
+// frame of its own on the fault path.  (Over-long mangled names of outlined
+// functions are shortened by ffi/xen-object.sh, so inlining is not needed
+// for Xen's 127-byte symbol names.)
 impl Core for Xen {
     type Dom = Dom;
     type Vcpu = Vcpu;
