@@ -7,6 +7,7 @@
 //! (multi.c 3327-3331 and 3394-3398).  The port releases it on those paths
 //! too; see [`sh_update_cr3`].
 
+use crate::index::{shadow_l2_table_offset, shadow_l4_table_offset};
 use crate::level::GuestLevel;
 use crate::platform::{Platform, Table};
 use crate::types::*;
@@ -31,31 +32,11 @@ pub const fn shadow_table_count<L: GuestLevel>() -> usize {
     }
 }
 
-/// Byte offset of `va`'s entry in the L4 (`l4_table_offset`).
-const fn l4_table_offset(va: u64) -> usize {
-    ((va >> 39) & 511) as usize
-}
-
-/// Index in the L2 of `va`'s entry (`l2_table_offset`).
-const fn l2_table_offset(va: u64) -> usize {
-    ((va >> 21) & 511) as usize
-}
-
-/// `lNe_get_mfn(e)` of a 64-bit entry.
-const fn entry_mfn(e: u64) -> Mfn {
-    Mfn((e & PADDR_MASK & PAGE_MASK) >> PAGE_SHIFT)
-}
-
-/// `lNe_from_mfn(mfn, flags)` of a 64-bit entry.
-const fn entry_from_mfn(mfn: Mfn, f: u32) -> u64 {
-    (mfn.0 << PAGE_SHIFT) | put_pte_flags(f)
-}
-
 /// The monitor-table L4 entry that maps the 4-level shadow root `sl4` at
 /// `SH_LINEAR_PT_VIRT_START` (4-level branch of
 /// `sh_update_linear_entries`).
 pub const fn linear_l4e_for_root(sl4: Mfn, nx: u32) -> u64 {
-    entry_from_mfn(sl4, page_hypervisor_rw(nx))
+    shadow_e_from_mfn(sl4, page_hypervisor_rw(nx))
 }
 
 /// The four monitor-table L2 entries that extend a PAE shadow to 4 levels
@@ -66,7 +47,7 @@ pub fn linear_l2es_for_pae(l3table: [u64; 4], nx: u32) -> [u64; 4] {
     let mut out = [0u64; 4];
     for (o, &sl3e) in out.iter_mut().zip(l3table.iter()) {
         *o = if get_pte_flags(sl3e) & flags::PRESENT != 0 {
-            entry_from_mfn(entry_mfn(sl3e), page_hypervisor_rw(nx))
+            shadow_e_from_mfn(shadow_e_get_mfn(sl3e), page_hypervisor_rw(nx))
         } else {
             0
         };
@@ -85,7 +66,7 @@ pub fn fabricate_pae_l3table(roots: [Mfn; 4]) -> [u64; 4] {
         *o = if smfn.0 == 0 {
             0
         } else {
-            entry_from_mfn(smfn, flags::PRESENT)
+            shadow_e_from_mfn(smfn, flags::PRESENT)
         };
     }
     out
@@ -117,10 +98,10 @@ pub fn sh_update_linear_entries<P: Platform, L: GuestLevel>(p: &P, v: P::Vcpu) {
         if v == p.current() {
             // The monitor L4 is reachable through Xen's own linear map.
             let l4 = p.current_linear_table(4, SH_LINEAR_PT_VIRT_START);
-            l4.set64(l4_table_offset(SH_LINEAR_PT_VIRT_START), e);
+            l4.set64(shadow_l4_table_offset(SH_LINEAR_PT_VIRT_START), e);
         } else {
             let ml4 = p.map_domain_page(p.vcpu_monitor_table(v));
-            ml4.set64(l4_table_offset(SH_LINEAR_PT_VIRT_START), e);
+            ml4.set64(shadow_l4_table_offset(SH_LINEAR_PT_VIRT_START), e);
             p.unmap_domain_page(ml4);
         }
     } else {
@@ -132,7 +113,7 @@ pub fn sh_update_linear_entries<P: Platform, L: GuestLevel>(p: &P, v: P::Vcpu) {
             *e = p.vcpu_l3table(v, i);
         }
         let l2es = linear_l2es_for_pae(l3table, nx);
-        let first = l2_table_offset(SH_LINEAR_PT_VIRT_START);
+        let first = shadow_l2_table_offset(SH_LINEAR_PT_VIRT_START);
 
         if v == p.current() {
             let ml2 = p.current_linear_table(2, SH_LINEAR_PT_VIRT_START);
@@ -160,16 +141,16 @@ fn write_l2es(ml2: Table, first: usize, l2es: &[u64; 4]) {
 /// monitor table (L4 slot -> L3 entry 0 -> L2), one mapping at a time.
 fn map_monitor_linear_l2<P: Platform>(p: &P, v: P::Vcpu) -> Table {
     let ml4 = p.map_domain_page(p.vcpu_monitor_table(v));
-    let l4e = ml4.get64(l4_table_offset(SH_LINEAR_PT_VIRT_START));
+    let l4e = ml4.get64(shadow_l4_table_offset(SH_LINEAR_PT_VIRT_START));
     p.unmap_domain_page(ml4);
     debug_assert!(get_pte_flags(l4e) & flags::PRESENT != 0);
 
-    let ml3 = p.map_domain_page(entry_mfn(l4e));
+    let ml3 = p.map_domain_page(shadow_e_get_mfn(l4e));
     let l3e = ml3.get64(0);
     p.unmap_domain_page(ml3);
     debug_assert!(get_pte_flags(l3e) & flags::PRESENT != 0);
 
-    p.map_domain_page(entry_mfn(l3e))
+    p.map_domain_page(shadow_e_get_mfn(l3e))
 }
 
 /// Port of `sh_detach_old_tables` (multi.c 3204-3225): drops the vCPU's
@@ -387,8 +368,8 @@ mod tests {
 
     #[test]
     fn linear_slot_is_pml4_259() {
-        assert_eq!(l4_table_offset(SH_LINEAR_PT_VIRT_START), 259);
-        assert_eq!(l2_table_offset(SH_LINEAR_PT_VIRT_START), 0);
+        assert_eq!(shadow_l4_table_offset(SH_LINEAR_PT_VIRT_START), 259);
+        assert_eq!(shadow_l2_table_offset(SH_LINEAR_PT_VIRT_START), 0);
         assert_eq!((SH_LINEAR_PT_VIRT_START >> 30) & 511, 0);
     }
 

@@ -20,11 +20,6 @@ use crate::propagate::{
 use crate::types::*;
 use crate::walk::guest_can_use_l2_superpages;
 
-/// `shadow_lNe_get_mfn(e)`: the frame a (64-bit) shadow entry points at.
-pub const fn shadow_e_get_mfn(e: u64) -> Mfn {
-    Mfn((e & PADDR_MASK & PAGE_MASK) >> PAGE_SHIFT)
-}
-
 /// The old-Linux heuristic of `sh_make_shadow` (multi.c 943-973): with more
 /// than two pinned L4 shadows per vCPU the guest is not an old Linux that
 /// switches address spaces by rewriting one L4 entry, so stop pinning L3s.

@@ -7,7 +7,6 @@
 //! (`shadow_alloc`/`shadow_free`).  Dropping a reference may destroy the
 //! lower shadow, re-entering these functions through common.c.
 
-use crate::create::shadow_e_get_mfn;
 use crate::fl1::delete_fl1_shadow_status;
 use crate::iter::{foreach_l1e, foreach_l2e, foreach_l3e, foreach_l4e};
 use crate::level::GuestLevel;

@@ -18,7 +18,7 @@ use crate::prefetch::sh_prefetch;
 use crate::propagate::{
     l1e_propagate_from_guest, sh_l1e_is_gnp, sh_l1e_is_magic, sh_l1e_mmio_get_gfn,
 };
-use crate::tlb::{probe_linear, shadow_e_get_mfn, shadow_e_present};
+use crate::tlb::{probe_linear, shadow_e_present};
 use crate::trace::{
     trace_clear_path_flags, trace_not_shadow_fault, trace_shadow_emulate_other, trace_shadow_fixup,
     trace_shadow_gen, trc,

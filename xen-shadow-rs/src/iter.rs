@@ -27,20 +27,6 @@ use crate::types::*;
 
 /// Entries per shadow table page.
 const ENTRIES: usize = 512;
-/// `ROOT_PAGETABLE_FIRST_XEN_SLOT`, `ROOT_PAGETABLE_LAST_XEN_SLOT`.
-pub const ROOT_PAGETABLE_FIRST_XEN_SLOT: usize = 256;
-pub const ROOT_PAGETABLE_LAST_XEN_SLOT: usize = 271;
-
-/// `is_guest_l4_slot(d, slot)`: a 32-bit PV guest owns only slot 0 of its
-/// (shadow) L4; a 64-bit one everything but Xen's slots 256-271.
-pub fn is_guest_l4_slot(pv32: bool, slot: usize) -> bool {
-    if pv32 {
-        slot == 0
-    } else {
-        !(ROOT_PAGETABLE_FIRST_XEN_SLOT..=ROOT_PAGETABLE_LAST_XEN_SLOT).contains(&slot)
-    }
-}
-
 /// Which indices of a page a plan visits.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Filter {

@@ -189,9 +189,7 @@ pub fn sh_rm_write_access_from_sl1p<P: Platform, L: GuestLevel>(
     let sl1 = sl1p.slot(smfn, idx);
     let sl1e = sl1.get();
     let want = flags::PRESENT | flags::RW;
-    if get_pte_flags(sl1e) & want != want
-        || Mfn((sl1e & PADDR_MASK & PAGE_MASK) >> PAGE_SHIFT) != gmfn
-    {
+    if get_pte_flags(sl1e) & want != want || shadow_e_get_mfn(sl1e) != gmfn {
         p.unmap_domain_page(sl1p);
         return 0;
     }

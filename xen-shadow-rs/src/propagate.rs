@@ -112,11 +112,6 @@ pub const fn sh_l1e_mmio_get_flags(sl1e: u64) -> u32 {
 
 // ---- pure pieces of _sh_propagate --------------------------------------------
 
-/// `shadow_l1e_from_mfn(mfn, flags)` (any level: the entry layout is shared).
-pub const fn shadow_e_from_mfn(mfn: Mfn, f: u32) -> u64 {
-    mfn.maddr() | put_pte_flags(f)
-}
-
 /// The guest flags `_sh_propagate` copies into the shadow (multi.c 525-531):
 /// A, U, RW, P always; NX if the guest has NX enabled; the cache attributes
 /// for L1 mappings of MMIO frames in domains without refcounting.

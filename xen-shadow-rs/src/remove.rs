@@ -1,7 +1,6 @@
 //! multi.c block V (3672-3767): removing the references upper-level
 //! shadows hold on a shadow, so that it can be freed.
 
-use crate::create::shadow_e_get_mfn;
 use crate::iter::{foreach_l2e, foreach_l3e, foreach_l4e};
 use crate::level::GuestLevel;
 use crate::platform::{Platform, Slot};

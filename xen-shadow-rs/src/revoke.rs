@@ -1,7 +1,6 @@
 //! multi.c block U without the out-of-sync part (3546-3670): taking write
 //! access or all mappings of a guest frame away from L1 shadows.
 
-use crate::create::shadow_e_get_mfn;
 use crate::index::*;
 use crate::iter::foreach_l1e;
 use crate::level::GuestLevel;

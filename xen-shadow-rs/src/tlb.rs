@@ -16,11 +16,6 @@ pub fn probe_linear<P: Platform>(p: &P, v: P::Vcpu, level: u32, index: u64) -> O
     p.get_unsafe_u64(base.wrapping_add(index.wrapping_mul(8)))
 }
 
-/// `shadow_lNe_get_mfn(e)`: the frame a shadow entry points at.
-pub const fn shadow_e_get_mfn(e: u64) -> Mfn {
-    Mfn((e & PADDR_MASK & PAGE_MASK) >> PAGE_SHIFT)
-}
-
 /// `shadow_lNe_get_flags(e) & _PAGE_PRESENT`.
 pub const fn shadow_e_present(e: u64) -> bool {
     get_pte_flags(e) & flags::PRESENT != 0

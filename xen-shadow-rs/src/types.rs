@@ -82,6 +82,32 @@ pub const fn put_pte_flags(f: u32) -> u64 {
     (((f as u64) & !0xFFF) << 40) | ((f as u64) & 0xFFF)
 }
 
+/// `lNe_get_mfn(e)` of a 64-bit (shadow or PAE/long-mode guest) entry.
+pub const fn shadow_e_get_mfn(e: u64) -> Mfn {
+    Mfn((e & PADDR_MASK & PAGE_MASK) >> PAGE_SHIFT)
+}
+
+/// `lNe_from_mfn(mfn, flags)` of a 64-bit entry (the layout is shared by
+/// every level).
+pub const fn shadow_e_from_mfn(mfn: Mfn, f: u32) -> u64 {
+    mfn.maddr() | put_pte_flags(f)
+}
+
+/// `ROOT_PAGETABLE_FIRST_XEN_SLOT`, `ROOT_PAGETABLE_LAST_XEN_SLOT`: Xen's
+/// slots of a PV guest's L4.
+pub const ROOT_PAGETABLE_FIRST_XEN_SLOT: usize = 256;
+pub const ROOT_PAGETABLE_LAST_XEN_SLOT: usize = 271;
+
+/// `is_guest_l4_slot(d, slot)` (x86_64/page.h): a 32-bit PV guest owns only
+/// slot 0 of its (Xen-built) L4; a 64-bit one everything but Xen's slots.
+pub const fn is_guest_l4_slot(pv32: bool, slot: usize) -> bool {
+    if pv32 {
+        slot == 0
+    } else {
+        slot < ROOT_PAGETABLE_FIRST_XEN_SLOT || slot > ROOT_PAGETABLE_LAST_XEN_SLOT
+    }
+}
+
 /// Shadow type codes (private.h, CONFIG_HVM numbering).
 pub mod sh_type {
     pub const NONE: u32 = 0;

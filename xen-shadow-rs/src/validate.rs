@@ -21,19 +21,6 @@ use crate::walk::{
 
 /// `ROOT_PAGETABLE_FIRST_XEN_SLOT`, `ROOT_PAGETABLE_LAST_XEN_SLOT`
 /// (asm/config.h): the L4 slots Xen reserves in PV guests' tables.
-pub const ROOT_PAGETABLE_FIRST_XEN_SLOT: usize = 256;
-pub const ROOT_PAGETABLE_LAST_XEN_SLOT: usize = 271;
-
-/// `is_guest_l4_slot(d, s)` (x86_64/page.h 86-90): a 32-bit PV guest owns
-/// only slot 0 of its (Xen-built) L4; a 64-bit PV guest all but Xen's slots.
-pub fn is_guest_l4_slot<P: Platform>(p: &P, d: P::Dom, s: usize) -> bool {
-    if p.is_pv_32bit_domain(d) {
-        s == 0
-    } else {
-        !(ROOT_PAGETABLE_FIRST_XEN_SLOT..=ROOT_PAGETABLE_LAST_XEN_SLOT).contains(&s)
-    }
-}
-
 /// `validate_gl4e` (multi.c 1464-1519): shadow the new guest L4 entry
 /// `new_ge` into `se`; refuses (without writing) to touch Xen's slots of a
 /// PV guest's L4, and flags an error if the guest tried to make one present.
@@ -58,7 +45,7 @@ pub fn validate_gl4e<P: Platform, L: GuestLevel>(p: &P, v: P::Vcpu, new_ge: u64,
     }
     let new_sl4e = l4e_propagate_from_guest::<P, L>(p, v, new_ge, sl3mfn, FetchType::Prefetch);
 
-    if !p.paging_mode_external(d) && !is_guest_l4_slot(p, d, se.index) {
+    if !p.paging_mode_external(d) && !is_guest_l4_slot(p.is_pv_32bit_domain(d), se.index) {
         // The guest wrote into one of Xen's slots: never shadow that.
         if get_pte_flags(new_sl4e) & PRESENT != 0 {
             p.log(format_args!("<G><0>out-of-range l4e update\n"));
