@@ -11,7 +11,6 @@
 pub mod exports;
 pub mod paging_mode;
 pub mod port;
-mod unported;
 pub mod xen;
 
 use ffi::{xen_bug, xen_printk};

@@ -266,8 +266,18 @@ pub mod core_shims {
         pub fn xsr_sh_resync_all(v: *mut vcpu, skip: bool, this: bool, others: bool);
         pub fn xsr_oos_snapshot_lookup(d: *mut domain, gmfn: u64) -> u64;
         pub fn xsr_oos_fixup_add(d: *mut domain, gmfn: u64, smfn: u64, off: u64);
-        /// common.c (a real function; empty unless auditing is compiled in).
-        pub fn shadow_audit_tables(v: *mut vcpu);
+
+        // ---- audit (c/audit.c) -----------------------------------------------------
+        pub fn xsr_shadow_audit_enabled() -> bool;
+        pub fn xsr_hash_walk_begin(d: *mut domain) -> bool;
+        pub fn xsr_hash_walk_end(d: *mut domain);
+        pub fn xsr_hash_walk_next(
+            d: *const domain,
+            bucket: *mut u32,
+            pos: *mut *mut c_void,
+            t: *mut u32,
+        ) -> u64;
+        pub fn xsr_oos_hash_is_present(d: *const domain, gmfn: u64) -> bool;
 
         // ---- locks -----------------------------------------------------------------
         pub fn xsr_paging_lock(d: *mut domain);

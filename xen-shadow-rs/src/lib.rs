@@ -19,6 +19,7 @@ pub mod platform;
 pub mod types;
 
 // The port, one module per area of multi.c (docs/architecture.md).
+pub mod audit; // X, D's sh_audit_gw: the shadow audit
 pub mod cr3; // T: linear entries, detach, update_cr3
 pub mod create; // H, I: shadow creation, get-or-create chains
 pub mod destroy; // J, K: destructors, unhooking
