@@ -1005,7 +1005,9 @@ fn selected(t: &Test, mode: Mode) -> bool {
     if let Some(rest) = t.name.strip_prefix("selftest_") {
         return crate::cmdline::value("selftest").is_some_and(|v| v == rest.as_bytes());
     }
-    (t.applies)(mode) && crate::cmdline::only().is_none_or(|f| t.name.contains(f))
+    (t.applies)(mode)
+        && crate::cmdline::only().is_none_or(|f| t.name.contains(f))
+        && !crate::cmdline::skipped(t.name)
 }
 
 pub fn run_all(mode: Mode, mmu: Mmu) -> ! {
