@@ -81,7 +81,7 @@ fn apt_options(dir: &Path) -> Result<Vec<String>> {
 }
 
 /// The URI of the machine's Debian bookworm archive (deb822 or one-line).
-fn bookworm_mirror() -> Result<String> {
+pub fn bookworm_mirror() -> Result<String> {
     let mut texts = Vec::new();
     if let Ok(dir) = fs::read_dir("/etc/apt/sources.list.d") {
         for e in dir.flatten() {
@@ -232,7 +232,12 @@ fn fragments(v: Variant, debug: bool) -> Vec<PathBuf> {
 /// Configures (when the fragments changed) and builds one hypervisor;
 /// returns its build directory.  Then proves the result (see `check`).
 pub fn build(src: &Path, v: Variant, debug: bool) -> Result<PathBuf> {
-    let out = out_dir(v, debug);
+    build_at(src, v, debug, out_dir(v, debug))
+}
+
+/// `build` into another build directory (the migration test's deliberately
+/// broken hypervisor, built from another tree).
+pub fn build_at(src: &Path, v: Variant, debug: bool, out: PathBuf) -> Result<PathBuf> {
     fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let xen_src = src.join("xen");
     let mut fragment = String::new();
