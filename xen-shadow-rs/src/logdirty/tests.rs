@@ -134,11 +134,15 @@ impl Sim {
     fn buf_bits(&self, b: u32) -> BTreeSet<u64> {
         let bufs = self.bufs.lock().unwrap();
         let mut out = BTreeSet::new();
-        for (i, byte) in bufs[b as usize].iter().enumerate() {
-            for bit in 0..8 {
-                if byte & (1 << bit) != 0 {
-                    out.insert(i as u64 * 8 + bit);
-                }
+        // Word by word: the buffers are megabytes of mostly zeros.
+        for (i, w) in bufs[b as usize].chunks(8).enumerate() {
+            let mut bytes = [0u8; 8];
+            bytes[..w.len()].copy_from_slice(w);
+            let mut v = u64::from_le_bytes(bytes);
+            while v != 0 {
+                let bit = u64::from(v.trailing_zeros());
+                out.insert(i as u64 * 64 + bit);
+                v &= v - 1;
             }
         }
         out
