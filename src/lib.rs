@@ -24,6 +24,14 @@ pub extern "C" fn xen_shadow_rs_init() {
         env!("CARGO_PKG_VERSION"),
         if cfg!(xen_debug) { ", debug" } else { "" }
     );
+    xen_printk!(
+        "Log-dirty: shadow's ops in Rust, dirty bitmap in {}\n",
+        if cfg!(xen_logdirty_rust) {
+            "Rust (CONFIG_PAGING_LOGDIRTY_RUST)"
+        } else {
+            "C (paging.c)"
+        }
+    );
 }
 
 /// A Rust panic inside Xen is a hypervisor bug: report where, then crash the

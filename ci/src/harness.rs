@@ -639,6 +639,12 @@ pub fn test_all() -> Result {
         debug_audit_pass(&src, guests, &mut results)?;
     }
 
+    // Live migration with Debian's toolstack (ci/src/migrate.rs): every
+    // case on both hypervisors, one row each.
+    if let (Ok(reference), Ok(rust)) = (&reference, &rust) {
+        results.extend(crate::migrate::test_rows(reference, rust));
+    }
+
     println!("\n{:<50} result", "check");
     let (mut passed, mut failed) = (0, 0);
     for (name, r) in &results {

@@ -9,11 +9,17 @@
 //! cargo xtask boot VARIANT MODE [--debug] [--audit]
 //!                            boot one guest (--audit: `shadow-audit`), print the log
 //! cargo xtask status         print docs/status.md from the entry catalogue
+//! cargo xtask migrate [VARIANT...] [--case NAME]... [--debug] [--verbose] [--no-build]
+//!                     [--break stale=N|logdirty]
+//!                            live-migration test (docs/migration.md)
+//! cargo xtask bench migrate [--case NAME]...  its figures, both hypervisors
 //! ```
 //! Everything lives under `build/` in the checkout and is rebuilt only when
 //! its inputs change.
 
+mod dom0;
 mod harness;
+mod migrate;
 mod setup;
 mod status;
 mod xen;
@@ -63,6 +69,10 @@ fn main() -> ExitCode {
             Ok(())
         }
         ["run"] => harness::main_job(),
+        ["migrate", ..] => migrate::Options::parse(&args[1..]).and_then(|o| migrate::migrate(&o)),
+        ["bench", "migrate", ..] => {
+            migrate::Options::parse(&args[2..]).and_then(|o| migrate::bench(&o))
+        }
         ["test"] => harness::test_all(),
         _ => Err(format!(
             "usage: see the top of {}/ci/src/main.rs",

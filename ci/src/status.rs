@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use xen_shadow_rs::entry::{Kind, ENTRIES};
+use xen_shadow_rs::entry::{Kind, ENTRIES, LOGDIRTY_EXPORTS};
 
 pub fn render() -> String {
     let mut s = String::new();
@@ -33,6 +33,22 @@ pub fn render() -> String {
             levels.join(", "),
             e.block,
             e.module
+        );
+    }
+    s.push_str(
+        "\n## Log-dirty\n\n\
+         Functions of paging.c and shadow/common.c that the Rust object defines when their\n\
+         option is on (both are in the `rust` build; patches/0002). The post-build check\n\
+         proves the Rust object defines each one and the C object no longer does.\n\n",
+    );
+    s.push_str("| Rust symbol | replaces | in C | option | implementation |\n");
+    s.push_str("| --- | --- | --- | --- | --- |\n");
+    for x in LOGDIRTY_EXPORTS {
+        let option = x.option.config_line().trim_end_matches("=y");
+        let _ = writeln!(
+            s,
+            "| `{}` | `{}` | `{}` | `{option}` | `{}` |",
+            x.symbol, x.replaces, x.object, x.module
         );
     }
     s

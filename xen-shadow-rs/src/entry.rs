@@ -333,9 +333,133 @@ pub fn for_each_symbol(debug: bool, mut f: impl FnMut(&'static str, u32)) {
     }
 }
 
+/// Which Kconfig option moves a log-dirty function into the Rust object.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LogDirtyOption {
+    /// `CONFIG_SHADOW_RUST`: with the port itself.
+    ShadowRust,
+    /// `CONFIG_PAGING_LOGDIRTY_RUST`: the dirty bitmap.
+    PagingLogdirtyRust,
+}
+
+impl LogDirtyOption {
+    /// The `.config` line that enables it.
+    pub fn config_line(self) -> &'static str {
+        match self {
+            LogDirtyOption::ShadowRust => "CONFIG_SHADOW_RUST=y",
+            LogDirtyOption::PagingLogdirtyRust => "CONFIG_PAGING_LOGDIRTY_RUST=y",
+        }
+    }
+}
+
+/// One log-dirty function the Rust object defines in place of C's
+/// (patches/0002).
+#[derive(Clone, Copy, Debug)]
+pub struct LogDirtyExport {
+    /// The global symbol the Rust object defines.
+    pub symbol: &'static str,
+    /// The C function it replaces (a static of `object` for the `xsr_`
+    /// ones, which `object` now calls under its old name).
+    pub replaces: &'static str,
+    /// The Xen object whose C definition it replaces: in the reference
+    /// build it defines `replaces`, in the rust build it must not.
+    pub object: &'static str,
+    pub option: LogDirtyOption,
+    pub module: &'static str,
+}
+
+const fn ld(
+    symbol: &'static str,
+    replaces: &'static str,
+    object: &'static str,
+    option: LogDirtyOption,
+    module: &'static str,
+) -> LogDirtyExport {
+    LogDirtyExport {
+        symbol,
+        replaces,
+        object,
+        option,
+        module,
+    }
+}
+
+/// Log-dirty in Rust: shadow's `log_dirty_ops` (common.c) and paging.c's
+/// dirty bitmap.  The post-build check proves that the Rust object defines
+/// each symbol and `object` no longer defines the C function; docs/status.md
+/// lists them.
+pub static LOGDIRTY_EXPORTS: &[LogDirtyExport] = &[
+    ld(
+        "sh_enable_log_dirty",
+        "sh_enable_log_dirty",
+        "arch/x86/mm/shadow/common.o",
+        LogDirtyOption::ShadowRust,
+        "xen-shadow-rs/src/logdirty/shadow_ops.rs",
+    ),
+    ld(
+        "sh_disable_log_dirty",
+        "sh_disable_log_dirty",
+        "arch/x86/mm/shadow/common.o",
+        LogDirtyOption::ShadowRust,
+        "xen-shadow-rs/src/logdirty/shadow_ops.rs",
+    ),
+    ld(
+        "sh_clean_dirty_bitmap",
+        "sh_clean_dirty_bitmap",
+        "arch/x86/mm/shadow/common.o",
+        LogDirtyOption::ShadowRust,
+        "xen-shadow-rs/src/logdirty/shadow_ops.rs",
+    ),
+    ld(
+        "paging_mark_pfn_dirty",
+        "paging_mark_pfn_dirty",
+        "arch/x86/mm/paging.o",
+        LogDirtyOption::PagingLogdirtyRust,
+        "xen-shadow-rs/src/logdirty/bitmap.rs",
+    ),
+    ld(
+        "paging_mfn_is_dirty",
+        "paging_mfn_is_dirty",
+        "arch/x86/mm/paging.o",
+        LogDirtyOption::PagingLogdirtyRust,
+        "xen-shadow-rs/src/logdirty/bitmap.rs",
+    ),
+    ld(
+        "xsr_paging_free_log_dirty_bitmap",
+        "paging_free_log_dirty_bitmap",
+        "arch/x86/mm/paging.o",
+        LogDirtyOption::PagingLogdirtyRust,
+        "xen-shadow-rs/src/logdirty/bitmap.rs",
+    ),
+    ld(
+        "xsr_paging_log_dirty_op",
+        "paging_log_dirty_op",
+        "arch/x86/mm/paging.o",
+        LogDirtyOption::PagingLogdirtyRust,
+        "xen-shadow-rs/src/logdirty/bitmap.rs",
+    ),
+    ld(
+        "paging_log_dirty_range",
+        "paging_log_dirty_range",
+        "arch/x86/mm/paging.o",
+        LogDirtyOption::PagingLogdirtyRust,
+        "xen-shadow-rs/src/logdirty/bitmap.rs",
+    ),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logdirty_exports_are_unique() {
+        for (i, a) in LOGDIRTY_EXPORTS.iter().enumerate() {
+            assert!(LOGDIRTY_EXPORTS[i + 1..]
+                .iter()
+                .all(|b| b.symbol != a.symbol));
+            assert!(ENTRIES.iter().all(|e| e.name != a.symbol));
+        }
+    }
 
     fn count(debug: bool) -> usize {
         let mut n = 0;

@@ -15,6 +15,7 @@ extern crate std;
 pub mod entry;
 pub mod index;
 pub mod level;
+pub mod logdirty; // log-dirty: shadow's ops (common.c) and the dirty bitmap (paging.c)
 pub mod platform;
 pub mod types;
 
