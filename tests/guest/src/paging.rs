@@ -206,8 +206,8 @@ impl Mmu {
         }
     }
 
-    /// Write an entry the normal way for this backend.
-    pub fn write(&mut self, s: Slot, val: u64) -> Result<(), Error> {
+    /// Write an entry the normal way for this backend (either vCPU may).
+    pub fn write(&self, s: Slot, val: u64) -> Result<(), Error> {
         match &self.backend {
             Backend::Native => {
                 self.write_direct(s, val);
@@ -382,6 +382,44 @@ impl Mmu {
                 };
                 let rc = xen::mmuext_op(&[op]);
                 assert!(rc == 0, "MMUEXT_TLB_FLUSH_LOCAL failed: {}", rc);
+            }
+        }
+    }
+
+    /// Flush every vCPU's TLB: `HVMOP_flush_tlbs` (HVM; for a shadowed
+    /// guest Xen also brings all vCPUs' shadows up to date) or
+    /// `MMUEXT_TLB_FLUSH_ALL` (PV).
+    pub fn flush_all_vcpus(&self) {
+        match self.backend {
+            Backend::Native => {
+                let rc = xen::hvm_flush_tlbs();
+                assert!(rc == 0, "HVMOP_flush_tlbs failed: {}", rc);
+            }
+            Backend::Pv(_) => {
+                let op = xen::MmuExtOp {
+                    cmd: xen::MMUEXT_TLB_FLUSH_ALL,
+                    arg1: 0,
+                    arg2: 0,
+                };
+                let rc = xen::mmuext_op(&[op]);
+                assert!(rc == 0, "MMUEXT_TLB_FLUSH_ALL failed: {}", rc);
+            }
+        }
+    }
+
+    /// Drop `va` from every vCPU's TLB: `MMUEXT_INVLPG_ALL` (PV); HVM has
+    /// no per-page variant, so `HVMOP_flush_tlbs`.
+    pub fn flush_va_all_vcpus(&self, va: u64) {
+        match self.backend {
+            Backend::Native => self.flush_all_vcpus(),
+            Backend::Pv(_) => {
+                let op = xen::MmuExtOp {
+                    cmd: xen::MMUEXT_INVLPG_ALL,
+                    arg1: va as usize,
+                    arg2: 0,
+                };
+                let rc = xen::mmuext_op(&[op]);
+                assert!(rc == 0, "MMUEXT_INVLPG_ALL failed: {}", rc);
             }
         }
     }
