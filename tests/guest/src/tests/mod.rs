@@ -93,6 +93,8 @@ mod linear;
 mod oos;
 mod pressure;
 mod pt_writes;
+mod pv;
+mod smp;
 mod spaces;
 
 /// `break=<test name>` on the command line: the named test deliberately
@@ -975,6 +977,37 @@ const TESTS: &[Test] = &[
     Test {
         name: "mmio_lapic",
         run: faults::mmio_lapic,
+        applies: hvm,
+    },
+    Test {
+        name: "pv_linear_pt",
+        run: pv::pv_linear_pt,
+        applies: pv,
+    },
+    Test {
+        name: "mmio_vga",
+        run: pv::mmio_vga,
+        applies: all,
+    },
+    // Two vCPUs (skipped with one).
+    Test {
+        name: "smp_pte_race",
+        run: smp::smp_pte_race,
+        applies: all,
+    },
+    Test {
+        name: "smp_remap_flush",
+        run: smp::smp_remap_flush,
+        applies: all,
+    },
+    Test {
+        name: "smp_fault_fresh",
+        run: smp::smp_fault_fresh,
+        applies: all,
+    },
+    Test {
+        name: "smp_cr3_switch",
+        run: smp::smp_cr3_switch,
         applies: hvm,
     },
     // Last: it uses up the rest of the 32-bit address space.

@@ -21,7 +21,7 @@ fn private_va(fmt: Format) -> u64 {
 /// HVM: a copy of the current address space whose top-level table (PAE:
 /// the level-2 table of the top GiB) is its own, so that `va` can be
 /// mapped privately.
-fn private_space(ctx: &mut Ctx, va: u64) -> Result<Mmu, Failure> {
+pub(super) fn private_space(ctx: &mut Ctx, va: u64) -> Result<Mmu, Failure> {
     let mut other = ctx.mmu.clone_root()?;
     if ctx.mmu.fmt == Format::Pae {
         let old_l2 = ctx.mmu.entry_pa(ctx.mmu.read(Slot {
