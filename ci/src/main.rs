@@ -6,7 +6,8 @@
 //! cargo xtask setup          install Debian packages and rustup parts
 //! cargo xtask fetch          get and patch the Xen source
 //! cargo xtask build [VARIANT...] [--debug]   reference | rust (default: both)
-//! cargo xtask boot VARIANT MODE [--debug]    boot one guest, print the log
+//! cargo xtask boot VARIANT MODE [--debug] [--smp]   boot one guest, print the log
+//!                            (--smp: two vCPUs, smp_* tests only)
 //! cargo xtask status         print docs/status.md from the entry catalogue
 //! ```
 //! Everything lives under `build/` in the checkout and is rebuilt only when
@@ -46,6 +47,7 @@ pub type Result<T = ()> = std::result::Result<T, String>;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let debug = args.iter().any(|a| a == "--debug");
+    let smp = args.iter().any(|a| a == "--smp");
     let words: Vec<&str> = args
         .iter()
         .map(String::as_str)
@@ -55,7 +57,7 @@ fn main() -> ExitCode {
         ["setup"] => setup::setup(),
         ["fetch"] => setup::setup().and_then(|_| xen::fetch().map(|_| ())),
         ["build", variants @ ..] => build(variants, debug),
-        ["boot", variant, mode] => boot(variant, mode, debug),
+        ["boot", variant, mode] => boot(variant, mode, debug, smp),
         ["status"] => {
             print!("{}", status::render());
             Ok(())
@@ -93,13 +95,16 @@ fn build(variants: &[&str], debug: bool) -> Result {
     Ok(())
 }
 
-fn boot(variant: &str, mode: &str, debug: bool) -> Result {
+fn boot(variant: &str, mode: &str, debug: bool, smp: bool) -> Result {
     let v = xen::Variant::parse(variant)?;
     setup::setup()?;
     let src = xen::fetch()?;
     let xen = xen::build(&src, v, debug)?;
     let guests = harness::build_guests()?;
-    let run = harness::Boot::new(&xen, v, debug, harness::Mode::parse(mode)?, &guests)?;
+    let mut run = harness::Boot::new(&xen, v, debug, harness::Mode::parse(mode)?, &guests)?;
+    if smp {
+        run = run.smp();
+    }
     let out = run.run()?;
     print!("{}", out.log);
     println!("outcome: {}", out.outcome);
