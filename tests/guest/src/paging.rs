@@ -110,6 +110,7 @@ impl fmt::Display for Error {
     }
 }
 
+#[derive(Clone, Copy)]
 pub struct PvInfo {
     /// pfn -> mfn array (start_info.mfn_list), `unsigned long` entries.
     p2m: *const usize,
@@ -420,6 +421,68 @@ impl Mmu {
                 };
                 let rc = xen::mmuext_op(&[op]);
                 assert!(rc == 0, "MMUEXT_INVLPG_ALL failed: {}", rc);
+            }
+        }
+    }
+
+    /// Another address space with this one's format and backend, rooted at
+    /// the (already built) top-level table `root`.
+    pub fn sibling(&self, root: u64) -> Mmu {
+        Mmu {
+            fmt: self.fmt,
+            root,
+            backend: match &self.backend {
+                Backend::Native => Backend::Native,
+                Backend::Pv(pv) => Backend::Pv(*pv),
+            },
+            nx: self.nx,
+        }
+    }
+
+    /// PV: make the top-level table (a filled data frame) a page table:
+    /// map it read-only and pin it (L4, or L3 for PAE), so that Xen
+    /// validates it and `activate` can load it.  Nothing to do for HVM.
+    pub fn pin_root(&self) -> Result<(), Error> {
+        if !self.is_pv() {
+            return Ok(());
+        }
+        self.protect_table(self.root)?;
+        let op = xen::MmuExtOp {
+            cmd: if self.fmt == Format::Pae {
+                xen::MMUEXT_PIN_L3_TABLE
+            } else {
+                xen::MMUEXT_PIN_L4_TABLE
+            },
+            arg1: (self.addr_field(self.root) >> 12) as usize,
+            arg2: 0,
+        };
+        match xen::mmuext_op(&[op]) {
+            0 => Ok(()),
+            rc => Err(Error::Hypercall {
+                what: "MMUEXT_PIN_L*_TABLE",
+                rc,
+            }),
+        }
+    }
+
+    /// Load this address space on the calling vCPU: CR3 (HVM) or
+    /// `MMUEXT_NEW_BASEPTR` (PV, kernel mode).
+    ///
+    /// # Safety
+    /// The address space must map the running code, stack and data where
+    /// the current one does.
+    pub unsafe fn activate(&self) {
+        match self.backend {
+            // SAFETY: the caller guarantees the mappings.
+            Backend::Native => unsafe { arch::write_cr3(self.root as usize) },
+            Backend::Pv(_) => {
+                let op = xen::MmuExtOp {
+                    cmd: xen::MMUEXT_NEW_BASEPTR,
+                    arg1: (self.addr_field(self.root) >> 12) as usize,
+                    arg2: 0,
+                };
+                let rc = xen::mmuext_op(&[op]);
+                assert!(rc == 0, "MMUEXT_NEW_BASEPTR failed: {}", rc);
             }
         }
     }

@@ -47,6 +47,7 @@ pub const MMU_NORMAL_PT_UPDATE: u64 = 0;
 
 // mmuext_op commands.
 pub const MMUEXT_PIN_L1_TABLE: u32 = 0;
+pub const MMUEXT_PIN_L3_TABLE: u32 = 2;
 pub const MMUEXT_PIN_L4_TABLE: u32 = 3;
 pub const MMUEXT_UNPIN_TABLE: u32 = 4;
 pub const MMUEXT_NEW_BASEPTR: u32 = 5;

@@ -957,7 +957,7 @@ const TESTS: &[Test] = &[
     Test {
         name: "many_address_spaces",
         run: spaces::many_address_spaces,
-        applies: hvm,
+        applies: all,
     },
     Test {
         name: "pt_page_reuse",
@@ -985,6 +985,11 @@ const TESTS: &[Test] = &[
         applies: pv,
     },
     Test {
+        name: "pv_ptwr_via_alias",
+        run: pv::pv_ptwr_via_alias,
+        applies: pv,
+    },
+    Test {
         name: "mmio_vga",
         run: pv::mmio_vga,
         applies: all,
@@ -1006,9 +1011,14 @@ const TESTS: &[Test] = &[
         applies: all,
     },
     Test {
+        name: "smp_notpresent_flip",
+        run: smp::smp_notpresent_flip,
+        applies: all,
+    },
+    Test {
         name: "smp_cr3_switch",
         run: smp::smp_cr3_switch,
-        applies: hvm,
+        applies: all,
     },
     // Last: it uses up the rest of the 32-bit address space.
     Test {

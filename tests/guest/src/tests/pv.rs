@@ -207,3 +207,42 @@ pub(super) fn mmio_vga(ctx: &mut Ctx) -> TestResult {
     );
     Ok(())
 }
+
+/// PV: the analogue of `pt_write_via_alias`.  A leaf table page mapped
+/// read-only at a second VA; a store to a PTE through that alias is
+/// emulated by Xen's writable-pagetable code (the alias's leaf entry is
+/// read-only and maps an L1 page) and re-points the page.
+pub(super) fn pv_ptwr_via_alias(ctx: &mut Ctx) -> TestResult {
+    let pa1 = pattern_frame(3010);
+    let pa2 = pattern_frame(3011);
+    let va = ctx.fresh_va(1);
+    ctx.map(va, pa1, P | RW)?;
+    check!(
+        must_read(va + 16)? == pattern(3010, 4),
+        "first mapping wrong"
+    );
+    let s = ctx.mmu.slot(va, 1, false)?;
+    let alias = ctx.fresh_va_new_table();
+    ctx.map(alias, s.table, P | A)?;
+    let new = ctx.mmu.pte(pa2, P | RW);
+    // Entries here are below 4 GiB: the low 32 bits are the whole change.
+    let at = alias + (s.index * ctx.mmu.entry_size()) as u64;
+    must_write(at, new as u32)?;
+    let e = ctx.mmu.read(s);
+    check!(
+        e & P != 0 && ctx.mmu.entry_pa(e) == pa2,
+        "PTE after the store through the read-only alias: {:#x}",
+        e
+    );
+    ctx.mmu.flush(va);
+    // break=: expect the old frame.
+    let seed = if broken() { 3010 } else { 3011 };
+    let got = must_read(va + 16)?;
+    check!(
+        got == pattern(seed, 4),
+        "after the PTE store via the alias + flush: read {:#x}, want {:#x}",
+        got,
+        pattern(seed, 4)
+    );
+    Ok(())
+}

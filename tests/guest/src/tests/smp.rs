@@ -471,8 +471,9 @@ fn fresh_body(sh: &Shared, cpu: usize) -> Option<Bad> {
 const SWITCH_SPACES: usize = 6;
 const SWITCH_ROUNDS: u32 = 150;
 
-/// HVM: the AP loads the CR3 of six address spaces in turn (each maps one
-/// VA through its own tables) and reads the VA, while the boot vCPU keeps
+/// The AP loads six address spaces in turn (CR3; PV: MMUEXT_NEW_BASEPTR
+/// of pinned copies of the top-level table), each mapping one VA through
+/// its own tables, and reads the VA, while the boot vCPU keeps
 /// re-pointing those spaces' leaf entries between two frames each.  Every
 /// read must come from one of that space's two frames.  Finally the boot
 /// vCPU points each at its second frame and flushes all TLBs: the AP must
@@ -507,12 +508,11 @@ fn switch_body(sh: &Shared, cpu: usize) -> Option<Bad> {
             }
         }
     } else {
-        let main_cr3 = arch::read_cr3();
         for r in 0..SWITCH_ROUNDS {
             for k in 0..sh.n {
                 // SAFETY: each space is a copy of the main one except at the
                 // test VA, so code, stack and data stay mapped.
-                unsafe { arch::write_cr3(sh.aux[k] as usize) };
+                unsafe { m.sibling(sh.aux[k]).activate() };
                 note(
                     &mut first,
                     sh.expect(
@@ -526,7 +526,7 @@ fn switch_body(sh: &Shared, cpu: usize) -> Option<Bad> {
             }
         }
         // SAFETY: back to the main tables.
-        unsafe { arch::write_cr3(main_cr3) };
+        unsafe { m.activate() };
     }
     sync(&mut first);
     if cpu == 0 {
@@ -537,12 +537,11 @@ fn switch_body(sh: &Shared, cpu: usize) -> Option<Bad> {
     }
     sync(&mut first);
     if cpu == 1 {
-        let main_cr3 = arch::read_cr3();
         // break=: expect the first frame.
         let want = if sh.broken { 0 } else { 1 };
         for k in 0..sh.n {
             // SAFETY: as above.
-            unsafe { arch::write_cr3(sh.aux[k] as usize) };
+            unsafe { m.sibling(sh.aux[k]).activate() };
             note(
                 &mut first,
                 sh.expect(
@@ -555,7 +554,125 @@ fn switch_body(sh: &Shared, cpu: usize) -> Option<Bad> {
             );
         }
         // SAFETY: back to the main tables.
-        unsafe { arch::write_cr3(main_cr3) };
+        unsafe { m.activate() };
+    }
+    sync(&mut first);
+    first
+}
+
+// ----- smp_notpresent_flip -------------------------------------------------------
+
+const FLIP_PAGES: usize = 16;
+const FLIP_ROUNDS: u32 = 300;
+
+/// The not-present fast path with two vCPUs: each vCPU keeps flipping its
+/// half of a leaf table's 16 entries between not present and present (with
+/// a local flush) while both read all 16 pages.  Every read gives the
+/// page's data or a not-present #PF (error code 0, never RSVD, CR2 = the
+/// address), and right after its own flip a vCPU sees exactly its new
+/// state.  Finally vCPU 0 makes all present and flushes all vCPUs: both
+/// read every page's data.
+pub(super) fn smp_notpresent_flip(ctx: &mut Ctx) -> TestResult {
+    need_ap(ctx)?;
+    let mut sh = Shared::new(ctx, flip_body);
+    let va = ctx.fresh_va(FLIP_PAGES as u64);
+    sh.pages(ctx, va, FLIP_PAGES, 3100, 3100)?;
+    run_both(&sh)
+}
+
+/// Read word `w` of page k: data when `present` is Some(true), a
+/// not-present fault when Some(false), either when None.
+fn flip_read(
+    sh: &Shared,
+    what: &'static str,
+    r: u32,
+    k: usize,
+    w: usize,
+    present: Option<bool>,
+) -> Option<Bad> {
+    let va = sh.va[k] + 4 * w as u64;
+    let got = exceptions::read32(va as usize);
+    let data_ok = got == Ok(pattern(sh.seed[k][0], w));
+    let mask = PFEC_PRESENT | PFEC_WRITE | PFEC_USER | PFEC_RSVD | PFEC_INSN;
+    let fault_ok =
+        matches!(got, Err(f) if f.vector == PF && f.error_code & mask == 0 && f.cr2 == va);
+    let ok = match present {
+        Some(true) => data_ok,
+        Some(false) => fault_ok,
+        None => data_ok || fault_ok,
+    };
+    if ok {
+        return None;
+    }
+    Some(Bad {
+        what,
+        cpu: smp::cpu_id(),
+        round: r,
+        va,
+        got,
+        want: pattern(sh.seed[k][0], w),
+    })
+}
+
+fn flip_body(sh: &Shared, cpu: usize) -> Option<Bad> {
+    let m = sh.mmu();
+    let mut first = None;
+    let half = sh.n / 2;
+    let mut present = [true; FLIP_PAGES];
+    sync(&mut first);
+    for r in 0..FLIP_ROUNDS {
+        let k = cpu * half + r as usize % half;
+        let w = (r as usize * 5 + 1) % 1024;
+        present[k] = !present[k];
+        let val = if present[k] {
+            m.pte(sh.pa[k][0], P | RW)
+        } else {
+            0
+        };
+        if m.write(sh.slot[k], val).is_err() {
+            note(&mut first, sh.point(k, 0));
+        }
+        m.flush(sh.va[k]);
+        note(
+            &mut first,
+            flip_read(
+                sh,
+                "own entry after flip + local flush",
+                r,
+                k,
+                w,
+                Some(present[k]),
+            ),
+        );
+        for j in 0..sh.n {
+            note(
+                &mut first,
+                flip_read(sh, "read while entries flip", r, j, w, None),
+            );
+        }
+    }
+    sync(&mut first);
+    if cpu == 0 {
+        for k in 0..sh.n {
+            note(&mut first, sh.point(k, 0));
+        }
+        m.flush_all_vcpus();
+    }
+    sync(&mut first);
+    // break=: the AP expects the pages to be not present.
+    let want = !(sh.broken && cpu == 1);
+    for k in 0..sh.n {
+        note(
+            &mut first,
+            flip_read(
+                sh,
+                "after making all present + flush of all vCPUs",
+                FLIP_ROUNDS,
+                k,
+                7,
+                Some(want),
+            ),
+        );
     }
     sync(&mut first);
     first
