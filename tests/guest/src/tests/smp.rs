@@ -302,8 +302,10 @@ const REMAP_POLL_LIMIT: u32 = 2_000_000;
 /// goes out of sync) while the other keeps reading through them (each read
 /// from the old or the new frame); then the writer flushes every vCPU's
 /// TLB (PV: MMUEXT_TLB_FLUSH_ALL or MMUEXT_INVLPG_ALL per page, HVM:
-/// HVMOP_flush_tlbs) and the reader must see every new frame.  The roles
-/// swap every round.
+/// HVMOP_flush_tlbs), or, every third round, each vCPU flushes only its
+/// own (CR3 reload / MMUEXT_TLB_FLUSH_LOCAL, the reader after the writer is
+/// done); then both must see every new frame.  The roles swap every round,
+/// so each flush kind runs with either vCPU as the writer.
 pub(super) fn smp_remap_flush(ctx: &mut Ctx) -> TestResult {
     need_ap(ctx)?;
     let mut sh = Shared::new(ctx, remap_body);
@@ -330,12 +332,17 @@ fn remap_body(sh: &Shared, cpu: usize) -> Option<Bad> {
             for k in 0..sh.n {
                 note(&mut first, sh.point(k, new));
             }
-            if r % 4 < 2 {
-                m.flush_all_vcpus();
-            } else {
-                for k in 0..sh.n {
-                    m.flush_va_all_vcpus(sh.va[k]);
+            match r % 3 {
+                0 => m.flush_all_vcpus(),
+                1 => {
+                    for k in 0..sh.n {
+                        m.flush_va_all_vcpus(sh.va[k]);
+                    }
                 }
+                // Each vCPU flushes only its own TLB (the reader after the
+                // barrier below): its flush must still pick up the
+                // writer's entries.
+                _ => m.flush_all(),
             }
             sh.flag.store(r + 1, Ordering::Release);
         } else {
@@ -350,6 +357,9 @@ fn remap_body(sh: &Shared, cpu: usize) -> Option<Bad> {
             }
         }
         sync(&mut first);
+        if r % 3 == 2 && cpu != writer {
+            m.flush_all();
+        }
         // break=: the reader expects the old frames after the flush.
         let want = if sh.broken && cpu != writer { old } else { new };
         for k in 0..sh.n {
