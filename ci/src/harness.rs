@@ -181,6 +181,9 @@ pub struct Boot {
     xen_args: String,
     /// Guest options added to `mode=` (e.g. `skip=`).
     guest_args: String,
+    /// Two vCPUs (QEMU `-smp 2`, `dom0_max_vcpus=2`) and only the guest's
+    /// `smp_*` tests: the SMP pass.
+    smp: bool,
     timeout: Duration,
 }
 
@@ -208,6 +211,7 @@ impl Boot {
             mode,
             xen_args: String::new(),
             guest_args: String::new(),
+            smp: false,
             timeout: Duration::from_secs(120),
         })
     }
@@ -226,6 +230,16 @@ impl Boot {
         self
     }
 
+    /// The same boot with two vCPUs, running only the `smp_*` tests (the
+    /// one-vCPU boots skip them).  Kept separate so that the one-vCPU runs
+    /// keep their shadow-pool size (it grows with vCPUs) and their timing.
+    pub fn smp(mut self) -> Self {
+        self.smp = true;
+        self.guest_args.push_str(" only=smp_");
+        self.name.push_str("-smp");
+        self
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -234,8 +248,9 @@ impl Boot {
         let logs = build_dir().join("logs");
         fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
         let log_path = logs.join(format!("{}.log", self.name));
+        let cpus = if self.smp { "2" } else { "1" };
         let append = format!(
-            "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot=false {} dom0_mem=256M,max:256M dom0_max_vcpus=1{}",
+            "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot=false {} dom0_mem=256M,max:256M dom0_max_vcpus={cpus}{}",
             self.mode.xen_dom0_args(),
             self.xen_args
         );
@@ -249,7 +264,7 @@ impl Boot {
         );
         let start = Instant::now();
         let mut child = Command::new("qemu-system-x86_64")
-            .args(["-accel", "tcg", "-m", "512", "-smp", "1", "-no-reboot"])
+            .args(["-accel", "tcg", "-m", "512", "-smp", cpus, "-no-reboot"])
             .args(["-display", "none", "-monitor", "none", "-serial", "stdio"])
             .arg("-kernel")
             .arg(&self.xen)
@@ -618,20 +633,19 @@ pub fn test_all() -> Result {
     if let (Ok(reference), Ok(rust), Ok(guests)) = (&reference, &rust, &guests) {
         let mut boots = Vec::new();
         let mut expects = Vec::new();
-        for &mode in Mode::ALL {
-            if !guests.contains_key(mode.guest_mode()) {
-                continue;
+        // Every mode with one vCPU, then the SMP pass (two vCPUs, smp_*
+        // tests only), each as a (reference, rust) pair.
+        for smp in [false, true] {
+            for &mode in Mode::ALL {
+                if !guests.contains_key(mode.guest_mode()) {
+                    continue;
+                }
+                for (dir, v) in [(reference, Variant::Reference), (rust, Variant::Rust)] {
+                    let b = Boot::new(dir, v, false, mode, guests)?;
+                    boots.push(if smp { b.smp() } else { b });
+                    expects.push(Expect::Pass);
+                }
             }
-            boots.push(Boot::new(
-                reference,
-                Variant::Reference,
-                false,
-                mode,
-                guests,
-            )?);
-            expects.push(Expect::Pass);
-            boots.push(Boot::new(rust, Variant::Rust, false, mode, guests)?);
-            expects.push(Expect::Pass);
         }
         push_pairs(&mut results, run_all(boots), &expects);
     }

@@ -6,8 +6,9 @@
 //! cargo xtask setup          install Debian packages and rustup parts
 //! cargo xtask fetch          get and patch the Xen source
 //! cargo xtask build [VARIANT...] [--debug]   reference | rust (default: both)
-//! cargo xtask boot VARIANT MODE [--debug] [--audit]
-//!                            boot one guest (--audit: `shadow-audit`), print the log
+//! cargo xtask boot VARIANT MODE [--debug] [--audit] [--smp]
+//!                            boot one guest, print the log (--audit:
+//!                            `shadow-audit`; --smp: two vCPUs, smp_* tests only)
 //! cargo xtask status         print docs/status.md from the entry catalogue
 //! cargo xtask migrate [VARIANT...] [--case NAME]... [--debug] [--verbose] [--no-build]
 //!                     [--break stale=N|logdirty]
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let debug = args.iter().any(|a| a == "--debug");
     let audit = args.iter().any(|a| a == "--audit");
+    let smp = args.iter().any(|a| a == "--smp");
     let words: Vec<&str> = args
         .iter()
         .map(String::as_str)
@@ -63,7 +65,7 @@ fn main() -> ExitCode {
         ["setup"] => setup::setup(),
         ["fetch"] => setup::setup().and_then(|_| xen::fetch().map(|_| ())),
         ["build", variants @ ..] => build(variants, debug),
-        ["boot", variant, mode] => boot(variant, mode, debug, audit),
+        ["boot", variant, mode] => boot(variant, mode, debug, audit, smp),
         ["status"] => {
             print!("{}", status::render());
             Ok(())
@@ -105,7 +107,7 @@ fn build(variants: &[&str], debug: bool) -> Result {
     Ok(())
 }
 
-fn boot(variant: &str, mode: &str, debug: bool, audit: bool) -> Result {
+fn boot(variant: &str, mode: &str, debug: bool, audit: bool, smp: bool) -> Result {
     let v = xen::Variant::parse(variant)?;
     setup::setup()?;
     let src = xen::fetch()?;
@@ -114,6 +116,9 @@ fn boot(variant: &str, mode: &str, debug: bool, audit: bool) -> Result {
     let mut run = harness::Boot::new(&xen, v, debug, harness::Mode::parse(mode)?, &guests)?;
     if audit {
         run = run.audited();
+    }
+    if smp {
+        run = run.smp();
     }
     let out = run.run()?;
     print!("{}", out.log);

@@ -31,6 +31,7 @@ mod frames;
 mod global;
 mod paging;
 mod report;
+mod smp;
 mod tests;
 mod xen;
 
