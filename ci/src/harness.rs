@@ -163,6 +163,9 @@ pub struct Boot {
     guest: PathBuf,
     mode: Mode,
     timeout: Duration,
+    /// Extra QEMU arguments and guest command-line words (benchmarks).
+    qemu_extra: Vec<String>,
+    guest_extra: String,
 }
 
 impl Boot {
@@ -188,7 +191,23 @@ impl Boot {
             guest,
             mode,
             timeout: Duration::from_secs(120),
+            qemu_extra: Vec::new(),
+            guest_extra: String::new(),
         })
+    }
+
+    /// Turns this boot into a benchmark run (`cargo xtask bench`): the
+    /// guest gets `bench=<filter>`, QEMU `-icount shift=0,sleep=off` (the
+    /// TSC counts instructions) and 1600 MiB (the log-dirty benchmarks
+    /// populate a 1 GiB domain), the log name a `-bench` suffix.
+    pub fn bench(mut self, filter: &str, timeout: Duration) -> Self {
+        self.name.push_str("-bench");
+        self.qemu_extra = ["-icount", "shift=0,sleep=off", "-m", "1600"]
+            .map(String::from)
+            .to_vec();
+        self.guest_extra = format!(" bench={filter}");
+        self.timeout = timeout;
+        self
     }
 
     pub fn name(&self) -> &str {
@@ -205,11 +224,17 @@ impl Boot {
         );
         // QEMU's -initrd takes "file args": the dom0 command line follows
         // the file name (commas doubled; we have none).
-        let initrd = format!("{} mode={}", self.guest.display(), self.mode.guest_mode());
+        let initrd = format!(
+            "{} mode={}{}",
+            self.guest.display(),
+            self.mode.guest_mode(),
+            self.guest_extra
+        );
         let start = Instant::now();
         let mut child = Command::new("qemu-system-x86_64")
             .args(["-accel", "tcg", "-m", "512", "-smp", "1", "-no-reboot"])
             .args(["-display", "none", "-monitor", "none", "-serial", "stdio"])
+            .args(&self.qemu_extra)
             .arg("-kernel")
             .arg(&self.xen)
             .arg("-append")

@@ -8,12 +8,16 @@
 //! cargo xtask build [VARIANT...] [--debug]   reference | rust (default: both)
 //! cargo xtask boot VARIANT MODE [--debug]    boot one guest, print the log
 //! cargo xtask status         print docs/status.md from the entry catalogue
+//! cargo xtask bench [--modes m1,m2] [--only OP]   C vs Rust instruction counts
+//! cargo xtask stack [--no-build]   code size and stack figures of both builds
 //! ```
 //! Everything lives under `build/` in the checkout and is rebuilt only when
 //! its inputs change.
 
+mod bench;
 mod harness;
 mod setup;
+mod stack;
 mod status;
 mod xen;
 
@@ -61,6 +65,12 @@ fn main() -> ExitCode {
             Ok(())
         }
         ["run"] => harness::main_job(),
+        ["bench", ..] => {
+            // Its options (`--modes`, `--only`) take values: pass them raw.
+            let raw: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+            bench::bench(&raw)
+        }
+        ["stack"] => stack_cmd(args.iter().any(|a| a == "--no-build")),
         ["test"] => harness::test_all(),
         _ => Err(format!(
             "usage: see the top of {}/ci/src/main.rs",
@@ -74,6 +84,25 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `--no-build`: analyse the hypervisors already in build/xen/.
+fn stack_cmd(no_build: bool) -> Result {
+    let (reference, rust) = if no_build {
+        (
+            xen::out_dir(xen::Variant::Reference, false),
+            xen::out_dir(xen::Variant::Rust, false),
+        )
+    } else {
+        setup::setup()?;
+        let src = xen::fetch()?;
+        (
+            xen::build(&src, xen::Variant::Reference, false)?,
+            xen::build(&src, xen::Variant::Rust, false)?,
+        )
+    };
+    print!("{}", stack::report(&reference, &rust)?);
+    Ok(())
 }
 
 fn build(variants: &[&str], debug: bool) -> Result {

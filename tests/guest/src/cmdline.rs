@@ -11,6 +11,8 @@
 //! - `only=<substring>`: run only tests whose name contains the substring.
 //! - `break=<test>`: make that test expect something wrong at one key check
 //!   (shows that the check can fail; see `tests::broken`).
+//! - `bench=<all|substring>`: run the benchmarks (`bench`) instead of the
+//!   tests (docs/benchmarks.md).
 
 use crate::global::Global;
 use crate::Mode;
