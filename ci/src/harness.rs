@@ -185,6 +185,8 @@ pub struct Boot {
     /// `smp_*` tests: the SMP pass.
     smp: bool,
     timeout: Duration,
+    /// Extra QEMU arguments (benchmarks).
+    qemu_extra: Vec<String>,
 }
 
 impl Boot {
@@ -213,6 +215,7 @@ impl Boot {
             guest_args: String::new(),
             smp: false,
             timeout: Duration::from_secs(120),
+            qemu_extra: Vec::new(),
         })
     }
 
@@ -237,6 +240,20 @@ impl Boot {
         self.smp = true;
         self.guest_args.push_str(" only=smp_");
         self.name.push_str("-smp");
+        self
+    }
+
+    /// Turns this boot into a benchmark run (`cargo xtask bench`): the
+    /// guest gets `bench=<filter>`, QEMU `-icount shift=0,sleep=off` (the
+    /// TSC counts instructions) and 1600 MiB (the log-dirty benchmarks
+    /// populate a 1 GiB domain), the log name a `-bench` suffix.
+    pub fn bench(mut self, filter: &str, timeout: Duration) -> Self {
+        self.name.push_str("-bench");
+        self.qemu_extra = ["-icount", "shift=0,sleep=off", "-m", "1600"]
+            .map(String::from)
+            .to_vec();
+        self.guest_args.push_str(&format!(" bench={filter}"));
+        self.timeout = timeout;
         self
     }
 
@@ -266,6 +283,7 @@ impl Boot {
         let mut child = Command::new("qemu-system-x86_64")
             .args(["-accel", "tcg", "-m", "512", "-smp", cpus, "-no-reboot"])
             .args(["-display", "none", "-monitor", "none", "-serial", "stdio"])
+            .args(&self.qemu_extra)
             .arg("-kernel")
             .arg(&self.xen)
             .arg("-append")

@@ -14,14 +14,18 @@
 //!                     [--break stale=N|logdirty]
 //!                            live-migration test (docs/migration.md)
 //! cargo xtask bench migrate [--case NAME]...  its figures, both hypervisors
+//! cargo xtask bench [--modes m1,m2] [--only OP]   C vs Rust instruction counts
+//! cargo xtask stack [--no-build]   code size and stack figures of both builds
 //! ```
 //! Everything lives under `build/` in the checkout and is rebuilt only when
 //! its inputs change.
 
+mod bench;
 mod dom0;
 mod harness;
 mod migrate;
 mod setup;
+mod stack;
 mod status;
 mod xen;
 
@@ -75,6 +79,12 @@ fn main() -> ExitCode {
         ["bench", "migrate", ..] => {
             migrate::Options::parse(&args[2..]).and_then(|o| migrate::bench(&o))
         }
+        ["bench", ..] => {
+            // Its options (`--modes`, `--only`) take values: pass them raw.
+            let raw: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+            bench::bench(&raw)
+        }
+        ["stack"] => stack_cmd(args.iter().any(|a| a == "--no-build")),
         ["test"] => harness::test_all(),
         _ => Err(format!(
             "usage: see the top of {}/ci/src/main.rs",
@@ -88,6 +98,25 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `--no-build`: analyse the hypervisors already in build/xen/.
+fn stack_cmd(no_build: bool) -> Result {
+    let (reference, rust) = if no_build {
+        (
+            xen::out_dir(xen::Variant::Reference, false),
+            xen::out_dir(xen::Variant::Rust, false),
+        )
+    } else {
+        setup::setup()?;
+        let src = xen::fetch()?;
+        (
+            xen::build(&src, xen::Variant::Reference, false)?,
+            xen::build(&src, xen::Variant::Rust, false)?,
+        )
+    };
+    print!("{}", stack::report(&reference, &rust)?);
+    Ok(())
 }
 
 fn build(variants: &[&str], debug: bool) -> Result {

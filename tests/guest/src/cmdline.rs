@@ -13,6 +13,8 @@
 //!   because QEMU's -initrd syntax reserves commas).
 //! - `break=<test>`: make that test expect something wrong at one key check
 //!   (shows that the check can fail; see `tests::broken`).
+//! - `bench=<all|substring>`: run the benchmarks (`bench`) instead of the
+//!   tests (docs/benchmarks.md).
 
 use crate::global::Global;
 use crate::Mode;

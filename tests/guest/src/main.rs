@@ -25,6 +25,7 @@
 mod console;
 
 mod arch;
+mod bench;
 mod cmdline;
 mod exceptions;
 mod frames;
@@ -176,6 +177,9 @@ pub fn kmain(boot: BootInfo) -> ! {
     };
     println!("mode {}: paging ready ({})", mode, mmu.describe());
 
+    if cmdline::value("bench").is_some() {
+        bench::run(mode, mmu)
+    }
     tests::run_all(mode, mmu)
 }
 
