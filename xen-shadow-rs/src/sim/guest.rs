@@ -1,0 +1,560 @@
+//! A simulated guest on the simulated machine: it builds its page tables,
+//! loads CR3 and runs operations (memory accesses of every width, PTE
+//! writes through its direct map, CR3 loads, INVLPG, pagetable_dying,
+//! log-dirty rounds, shadow-pool resets) the way a vCPU would: every access
+//! goes through the shadow MMU, faults go to the port's `sh_page_fault`,
+//! INVLPG to `sh_invlpg`, CR3 loads to `sh_update_cr3`.  After every
+//! operation the checker runs.
+//!
+//! [`Guest::run_bytes`] interprets raw bytes as a sequence of operations
+//! (the fuzz targets); [`Rng`] generates them for the property tests.
+
+use std::string::String;
+use std::vec::Vec;
+
+use super::checker::{self, Violation};
+use super::mmu::{Access, Hw};
+use super::platform::{update_cr3, Regs};
+use super::{Config, CpuMode, EmulOutcome, Owner, PendingWrite, Sim};
+use crate::level::G4;
+use crate::types::*;
+
+/// Where the guest maps all of its physical memory (Linux's direct map, one
+/// of the addresses `sh_remove_write_access` guesses).
+pub const PHYSMAP: u64 = 0xffff_8800_0000_0000;
+
+/// The guest frames holding the boot page tables.
+pub const ROOT_A: u64 = 0;
+pub const ROOT_B: u64 = 1;
+const PHYS_L3: u64 = 2;
+const PHYS_L2: u64 = 3;
+const PHYS_L1: u64 = 4;
+const USER_L3: u64 = 5;
+const USER_L2: u64 = 6;
+const USER_L1A: u64 = 7;
+const USER_L1B: u64 = 8;
+/// The first data frame.
+pub const FIRST_DATA: u64 = 9;
+
+/// User pages mapped at boot: VA `i << 12` for i in 0..1024 (two L1s).
+pub const USER_PAGES: u64 = 1024;
+
+/// A tiny deterministic PRNG (xorshift64*), so the property tests need no
+/// extra crates and every failure is reproducible from its seed.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+/// Reads operation parameters from raw bytes (zeros once exhausted).
+pub struct Bytes<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Bytes<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        Bytes { data, pos: 0 }
+    }
+    pub fn done(&self) -> bool {
+        self.pos >= self.data.len()
+    }
+    pub fn u8(&mut self) -> u8 {
+        let b = self.data.get(self.pos).copied().unwrap_or(0);
+        self.pos = self.pos.saturating_add(1);
+        b
+    }
+    pub fn u16(&mut self) -> u16 {
+        u16::from(self.u8()) | (u16::from(self.u8()) << 8)
+    }
+    pub fn u64(&mut self) -> u64 {
+        (0..8).fold(0u64, |a, i| a | (u64::from(self.u8()) << (8 * i)))
+    }
+}
+
+/// One guest operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// A memory access by the running vCPU.
+    Access {
+        va: u64,
+        acc: Access,
+        bytes: u32,
+        val: u64,
+    },
+    /// Load CR3 with the root in guest frame `gfn`.
+    LoadCr3 {
+        gfn: u64,
+    },
+    /// INVLPG `va`.
+    Invlpg {
+        va: u64,
+    },
+    /// `HVMOP_pagetable_dying` on the table at `gpa`.
+    PagetableDying {
+        gpa: u64,
+    },
+    LogDirtyEnable,
+    LogDirtyClean,
+    LogDirtyDisable,
+    /// Debug key 'S': blow all shadow tables.
+    BlowTables,
+    /// Run the other vCPU.
+    Switch {
+        vcpu: usize,
+    },
+}
+
+/// What the guest saw for an access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    Done,
+    Fault(u32),
+}
+
+/// The simulated guest and its machine.
+pub struct Guest {
+    pub sim: Sim,
+    pub cfg: Config,
+    /// The CR3 each vCPU loaded last (gfn of the root).
+    pub cr3: Vec<u64>,
+    /// Operations run.
+    pub ops: u64,
+    /// Log of operations (kept short; for failure reports).
+    pub log: Vec<String>,
+    pub keep_log: bool,
+}
+
+/// A finding: an invariant violation after an operation.
+#[derive(Debug)]
+pub struct Finding {
+    pub op: Op,
+    pub index: u64,
+    pub violation: Violation,
+}
+
+impl Guest {
+    /// A machine with `cfg` and a guest whose boot page tables map its RAM
+    /// at [`PHYSMAP`] (supervisor, RW) and [`USER_PAGES`] user pages at VA 0
+    /// onto its data frames; CR3 is loaded with root A.
+    pub fn boot(cfg: Config, physmap_superpage: bool) -> Guest {
+        let sim = Sim::new(&cfg);
+        let nv = sim.vcpu_count();
+        let mut g = Guest {
+            sim,
+            cr3: std::vec![ROOT_A; nv],
+            cfg,
+            ops: 0,
+            log: Vec::new(),
+            keep_log: false,
+        };
+        let ram = g.cfg.ram;
+        let gfns = g.sim.gfn_count();
+        let pte = |gfn: u64, f: u64| (gfn << PAGE_SHIFT) | f;
+        // Physmap: L4[272] of both roots -> PHYS_L3 -> PHYS_L2 -> PHYS_L1
+        // (or a 2 MiB superpage) covering every gfn.
+        let phys_l4 = ((PHYSMAP >> 39) & 511) as usize;
+        for root in [ROOT_A, ROOT_B] {
+            g.poke(root, phys_l4, pte(PHYS_L3, 0x63));
+            g.poke(root, 0, pte(USER_L3, 0x67));
+        }
+        g.poke(PHYS_L3, 0, pte(PHYS_L2, 0x63));
+        if physmap_superpage {
+            g.poke(PHYS_L2, 0, pte(0, 0xe3));
+        } else {
+            g.poke(PHYS_L2, 0, pte(PHYS_L1, 0x63));
+            for gfn in 0..gfns.min(512) {
+                g.poke(PHYS_L1, gfn as usize, pte(gfn, 0x63));
+            }
+        }
+        // User pages: VA 0..4 MiB through two L1s, onto the data frames.
+        g.poke(USER_L3, 0, pte(USER_L2, 0x67));
+        g.poke(USER_L2, 0, pte(USER_L1A, 0x67));
+        g.poke(USER_L2, 1, pte(USER_L1B, 0x67));
+        let data = ram.saturating_sub(FIRST_DATA).max(1);
+        for i in 0..USER_PAGES {
+            let l1 = if i < 512 { USER_L1A } else { USER_L1B };
+            let gfn = FIRST_DATA + (i % data);
+            g.poke(l1, (i % 512) as usize, pte(gfn, 0x67));
+        }
+        for v in 0..nv {
+            g.sim.set_current(v);
+            g.load_cr3(v, ROOT_A);
+        }
+        g.sim.set_current(0);
+        g
+    }
+
+    /// Writes a guest page-table entry before paging is on (no shadows
+    /// exist yet, so no emulation is involved).
+    fn poke(&self, gfn: u64, i: usize, val: u64) {
+        let (m, _) = self.sim.p2m(gfn);
+        self.sim.write64(m, i, val);
+    }
+
+    /// The guest's CPU mode as the oracle sees it.
+    pub fn oracle_cpu(&self, v: usize) -> super::oracle::Cpu {
+        let m: CpuMode = self.sim.vcpu(v).mode;
+        super::oracle::Cpu {
+            levels: 4,
+            wp: m.wp,
+            nxe: m.nx,
+            smep: m.smep,
+            smap: m.smap,
+            pse: m.pse,
+            maxphyaddr: self.sim.dom().maxphysaddr,
+        }
+    }
+
+    /// The guest's CR3 load (`hvm_set_cr3` + `paging_update_cr3`).
+    pub fn load_cr3(&mut self, v: usize, gfn: u64) {
+        let (m, t) = self.sim.p2m(gfn);
+        if !t.is_ram() || self.sim.owner(m) != Owner::Guest {
+            // Xen refuses a CR3 outside RAM (the guest gets #GP).
+            return;
+        }
+        {
+            let mut st = self.sim.st.borrow_mut();
+            let vs = &mut st.vcpus[v];
+            vs.guest_cr3 = gfn << PAGE_SHIFT;
+            vs.guest_table = m;
+        }
+        if let Some(c) = self.cr3.get_mut(v) {
+            *c = gfn;
+        }
+        let old = update_cr3(&self.sim, v as u32, false);
+        if old != 0 {
+            // shadow_put_top_level
+            self.sim.lock();
+            self.sim.sim_sh_put_ref(Mfn(old), 0);
+            self.sim.unlock();
+        }
+    }
+
+    /// Executes one memory access of vCPU `v`: the MMU walks the shadows;
+    /// a fault goes to `sh_page_fault`, which fixes it (retry), emulates
+    /// the write, or hands the guest a fault.
+    pub fn access(
+        &mut self,
+        v: usize,
+        va: u64,
+        acc: Access,
+        bytes: u32,
+        val: u64,
+    ) -> Result<Seen, Violation> {
+        let bytes = match bytes {
+            1 | 2 | 4 | 8 => bytes,
+            _ => 8,
+        };
+        let last = va.wrapping_add(u64::from(bytes) - 1);
+        for _attempt in 0..8 {
+            // Both pages of a page-crossing access must translate; the
+            // fault is reported at the first byte that does not.
+            let crossing = last >> PAGE_SHIFT != va >> PAGE_SHIFT;
+            let mut second = None;
+            let (hw, fault_va) = match self.sim.cpu_access(v, va, acc) {
+                Hw::Ok(e) if crossing => match self.sim.cpu_access(v, last & PAGE_MASK, acc) {
+                    Hw::Ok(e2) => {
+                        second = Some(e2);
+                        (Hw::Ok(e), va)
+                    }
+                    f => (f, last & PAGE_MASK),
+                },
+                other => (other, va),
+            };
+            match hw {
+                Hw::Ok(e) => {
+                    if acc.write {
+                        let off = (va & !PAGE_MASK) as usize;
+                        let first = (4096 - off).min(bytes as usize);
+                        self.store(e.mfn, off, first, val);
+                        if let Some(e2) = second {
+                            self.store(e2.mfn, 0, bytes as usize - first, val >> (8 * first));
+                        }
+                    }
+                    return Ok(Seen::Done);
+                }
+                Hw::Fault(ec) => {
+                    {
+                        let mut st = self.sim.st.borrow_mut();
+                        st.error_code = ec;
+                        st.regs_user = acc.user;
+                        st.regs_fetch = acc.fetch;
+                        st.pending = acc.write.then_some(PendingWrite { va, bytes, val });
+                        st.emul = None;
+                        st.injected = None;
+                        st.stats.faults += 1;
+                    }
+                    let rc =
+                        crate::fault::sh_page_fault::<Sim, G4>(&self.sim, v as u32, fault_va, Regs);
+                    let (emul, ec_after) = {
+                        let mut st = self.sim.st.borrow_mut();
+                        st.pending = None;
+                        (st.emul.take(), st.error_code)
+                    };
+                    match emul {
+                        Some(EmulOutcome::Written) => return Ok(Seen::Done),
+                        Some(EmulOutcome::PageFault(ec)) => return Ok(Seen::Fault(ec)),
+                        _ => {}
+                    }
+                    if rc == 0 {
+                        self.sim.st.borrow_mut().stats.reflected += 1;
+                        return Ok(Seen::Fault(ec_after & 0xffff));
+                    }
+                    self.sim.st.borrow_mut().stats.fixed += 1;
+                }
+            }
+        }
+        Err(Violation::NoProgress { va })
+    }
+
+    /// A store the hardware let through: RAM frames take it, a direct-MMIO
+    /// frame too (it is memory in the model).
+    fn store(&self, m: Mfn, off: usize, bytes: usize, val: u64) {
+        match self.sim.owner(m) {
+            Owner::Guest | Owner::Io => self.sim.write_bytes(m, off, bytes, val),
+            _ => {}
+        }
+    }
+
+    /// Decodes one operation from `b`.
+    pub fn decode(&self, b: &mut Bytes<'_>) -> Op {
+        let gfns = self.sim.gfn_count().max(1);
+        let sel = b.u8();
+        let va_of = |b: &mut Bytes<'_>| -> u64 {
+            let k = b.u8();
+            match k % 8 {
+                // a user page
+                0..=2 => (u64::from(b.u16()) % USER_PAGES) << PAGE_SHIFT | u64::from(b.u8() & 0xf8),
+                // the direct map: any guest frame (page tables included)
+                3..=5 => {
+                    PHYSMAP
+                        + ((u64::from(b.u8()) % (gfns + 2)) << PAGE_SHIFT)
+                        + u64::from(b.u16() & 0xfff)
+                }
+                // anything
+                _ => b.u64() & 0xffff_ffff_ffff_f000 | u64::from(b.u8()),
+            }
+        };
+        match sel % 16 {
+            0..=3 => {
+                let k = b.u8();
+                let acc = Access {
+                    write: k & 1 != 0,
+                    user: k & 2 != 0,
+                    fetch: k & 1 == 0 && k & 4 != 0,
+                };
+                let bytes = 1u32 << (b.u8() % 4);
+                let va = va_of(b);
+                Op::Access {
+                    va,
+                    acc,
+                    bytes,
+                    val: b.u64(),
+                }
+            }
+            4..=9 => {
+                // A PTE write through the direct map: an entry of any
+                // frame, with a value built from a frame and flags, or raw.
+                // Mostly the boot tables (whose entries the checker's
+                // addresses go through), else any frame.
+                let g8 = b.u8();
+                let gfn = if g8 & 1 == 0 {
+                    u64::from(g8 >> 1) % FIRST_DATA
+                } else {
+                    u64::from(g8 >> 1) % gfns
+                };
+                let i16 = b.u16();
+                // Low indices (VA 0.., where the user pages are) are likelier.
+                let idx = if i16 & 0x8000 != 0 {
+                    u64::from(i16 & 511)
+                } else {
+                    u64::from(i16 & 3)
+                };
+                let kind = b.u8();
+                let bytes = match kind % 8 {
+                    0 => 1,
+                    1 => 2,
+                    2 | 3 => 4,
+                    _ => 8,
+                };
+                let sub = if bytes == 8 {
+                    0
+                } else {
+                    u64::from(b.u8() % 8) & !(u64::from(bytes) - 1)
+                };
+                let target = u64::from(b.u8()) % (gfns + 1);
+                let mut fl = u64::from(b.u16());
+                if fl & 0x4000 == 0 {
+                    // Usually present.
+                    fl |= 1;
+                }
+                let val = if kind & 0x80 != 0 {
+                    b.u64()
+                } else {
+                    let nx = if fl & 0x8000 != 0 { 1 << 63 } else { 0 };
+                    (target << PAGE_SHIFT) | (fl & 0x1ff) | nx
+                };
+                let val = if bytes == 8 { val } else { val >> (8 * sub) };
+                Op::Access {
+                    va: PHYSMAP + (gfn << PAGE_SHIFT) + idx * 8 + sub,
+                    acc: Access {
+                        write: true,
+                        user: false,
+                        fetch: false,
+                    },
+                    bytes,
+                    val,
+                }
+            }
+            10 | 11 => {
+                let k = b.u8();
+                let gfn = match k % 4 {
+                    0 => ROOT_A,
+                    1 => ROOT_B,
+                    2 => self
+                        .cr3
+                        .get(self.sim.current_vcpu())
+                        .copied()
+                        .unwrap_or(ROOT_A),
+                    _ => u64::from(b.u8()) % gfns,
+                };
+                Op::LoadCr3 { gfn }
+            }
+            12 => Op::Invlpg { va: va_of(b) },
+            13 => match b.u8() % 8 {
+                0 => Op::LogDirtyEnable,
+                1 => Op::LogDirtyClean,
+                2 => Op::LogDirtyDisable,
+                3 => Op::BlowTables,
+                4 => Op::PagetableDying {
+                    gpa: (u64::from(b.u8()) % gfns) << PAGE_SHIFT,
+                },
+                _ => Op::Switch {
+                    vcpu: usize::from(b.u8()) % self.sim.vcpu_count(),
+                },
+            },
+            _ => {
+                // Read back through the direct map (a guest inspecting its
+                // own tables).
+                let gfn = u64::from(b.u8()) % gfns;
+                Op::Access {
+                    va: PHYSMAP + (gfn << PAGE_SHIFT) + (u64::from(b.u16() & 511) << 3),
+                    acc: Access {
+                        write: false,
+                        user: false,
+                        fetch: false,
+                    },
+                    bytes: 8,
+                    val: 0,
+                }
+            }
+        }
+    }
+
+    /// Runs one operation and checks the invariants afterwards.
+    pub fn step(&mut self, op: Op) -> Result<(), Violation> {
+        self.ops += 1;
+        if self.keep_log {
+            self.log.push(std::format!("{op:?}"));
+        }
+        let v = self.sim.current_vcpu();
+        match op {
+            Op::Access {
+                va,
+                acc,
+                bytes,
+                val,
+            } => {
+                let expect = checker::expect(self, v, va, acc);
+                let before = checker::target_snapshot(self, &expect, va, bytes);
+                let mmio_before = self.sim.mmio_log().len();
+                let seen = self.access(v, va, acc, bytes, val)?;
+                checker::check_access(
+                    self,
+                    v,
+                    va,
+                    acc,
+                    bytes,
+                    val,
+                    &expect,
+                    seen,
+                    before,
+                    mmio_before,
+                )?;
+            }
+            Op::LoadCr3 { gfn } => self.load_cr3(v, gfn),
+            Op::Invlpg { va } => {
+                if crate::tlb::sh_invlpg::<Sim, G4>(&self.sim, v as u32, va) {
+                    self.sim.st.borrow_mut().vcpus[v]
+                        .tlb
+                        .remove(&(va >> PAGE_SHIFT));
+                }
+            }
+            Op::PagetableDying { gpa } => {
+                crate::dying::sh_pagetable_dying::<Sim, G4>(&self.sim, v as u32, gpa)
+            }
+            Op::LogDirtyEnable => self.sim.log_dirty_enable(),
+            Op::LogDirtyClean => {
+                self.sim.log_dirty_clean();
+            }
+            Op::LogDirtyDisable => self.sim.log_dirty_disable(),
+            Op::BlowTables => {
+                self.sim.lock();
+                self.sim.blow_tables();
+                self.sim.unlock();
+            }
+            Op::Switch { vcpu } => self.sim.set_current(vcpu),
+        }
+        checker::check_global(self)
+    }
+
+    /// Interprets `data` as operations until it is exhausted or `max_ops`
+    /// ran; the first violation is returned.
+    pub fn run_bytes(&mut self, data: &[u8], max_ops: usize) -> Result<(), Finding> {
+        let mut b = Bytes::new(data);
+        let mut n = 0;
+        while !b.done() && n < max_ops {
+            let op = self.decode(&mut b);
+            let index = self.ops;
+            self.step(op).map_err(|violation| Finding {
+                op,
+                index,
+                violation,
+            })?;
+            n += 1;
+        }
+        Ok(())
+    }
+}
+
+/// A machine configuration chosen by a byte (fuzz targets vary the pool
+/// size, vCPU count, CPU mode and the direct map's page size).
+pub fn config_from_byte(k: u8, k2: u8) -> (Config, bool) {
+    let mut cfg = Config::default();
+    cfg.vcpus = 1 + usize::from(k & 1);
+    cfg.pool = [12, 20, 48, 256][usize::from((k >> 1) & 3)];
+    cfg.mode = CpuMode {
+        wp: k & 0x08 == 0,
+        nx: k & 0x10 == 0,
+        smep: k & 0x20 != 0,
+        smap: k & 0x40 != 0,
+        pse: true,
+    };
+    cfg.ram = 24 + u64::from(k2 % 48);
+    (cfg, k & 0x80 != 0)
+}
