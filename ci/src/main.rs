@@ -8,10 +8,12 @@
 //! cargo xtask build [VARIANT...] [--debug]   reference | rust (default: both)
 //! cargo xtask boot VARIANT MODE [--debug]    boot one guest, print the log
 //! cargo xtask status         print docs/status.md from the entry catalogue
+//! cargo xtask fuzz [--execs N] [--jobs J] [TARGET...]   run the fuzz targets
 //! ```
 //! Everything lives under `build/` in the checkout and is rebuilt only when
 //! its inputs change.
 
+mod fuzz;
 mod harness;
 mod setup;
 mod status;
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         }
         ["run"] => harness::main_job(),
         ["test"] => harness::test_all(),
+        ["fuzz", ..] => fuzz::run(&args[1..]),
         _ => Err(format!(
             "usage: see the top of {}/ci/src/main.rs",
             repo().display()

@@ -26,13 +26,13 @@ pub const PHYSMAP: u64 = 0xffff_8800_0000_0000;
 /// The guest frames holding the boot page tables.
 pub const ROOT_A: u64 = 0;
 pub const ROOT_B: u64 = 1;
-const PHYS_L3: u64 = 2;
-const PHYS_L2: u64 = 3;
-const PHYS_L1: u64 = 4;
-const USER_L3: u64 = 5;
-const USER_L2: u64 = 6;
-const USER_L1A: u64 = 7;
-const USER_L1B: u64 = 8;
+pub const PHYS_L3: u64 = 2;
+pub const PHYS_L2: u64 = 3;
+pub const PHYS_L1: u64 = 4;
+pub const USER_L3: u64 = 5;
+pub const USER_L2: u64 = 6;
+pub const USER_L1A: u64 = 7;
+pub const USER_L1B: u64 = 8;
 /// The first data frame.
 pub const FIRST_DATA: u64 = 9;
 
@@ -557,4 +557,199 @@ pub fn config_from_byte(k: u8, k2: u8) -> (Config, bool) {
     };
     cfg.ram = 24 + u64::from(k2 % 48);
     (cfg, k & 0x80 != 0)
+}
+
+/// Compares the walk Xen does (the simulator's `guest_walk_tables` with the
+/// port's reserved-bit and gfn helpers) with the oracle on guest tables
+/// made of raw bytes: for a few addresses and every access, the same
+/// translation or the same error code.  (The fuzz target `walk_compare`.)
+pub fn walk_compare(data: &[u8]) -> Result<(), Violation> {
+    let mut b = Bytes::new(data);
+    let k = b.u8();
+    let mut cfg = Config::default();
+    cfg.ram = 16;
+    cfg.pool = 8;
+    cfg.mode = CpuMode {
+        wp: k & 1 != 0,
+        nx: k & 2 != 0,
+        smep: k & 4 != 0,
+        smap: k & 8 != 0,
+        pse: true,
+    };
+    let sim = Sim::new(&cfg);
+    let gfns = sim.gfn_count();
+    // Root in gfn 0; entries of gfns 0..4 from the input: a frame number
+    // (mostly small, so that walks continue) and raw flag/high bits.
+    for t in 0..4u64 {
+        let (m, _) = sim.p2m(t);
+        for i in 0..4usize {
+            let kind = b.u8();
+            let tb = u64::from(b.u8());
+            // Mostly another table, so that walks go deep.
+            let target = if kind & 0x20 == 0 {
+                tb % 4
+            } else {
+                tb % (gfns + 2)
+            };
+            let raw = b.u64();
+            let e = if kind & 0x80 != 0 {
+                raw
+            } else {
+                (raw & 0xfff0_0000_0000_0fff) | (target << PAGE_SHIFT)
+            };
+            // Entries 0..3, and the same at 511 (high addresses).
+            let idx = if kind & 0x40 != 0 { 511 - i } else { i };
+            sim.write64(m, idx, e);
+        }
+    }
+    {
+        let (root, _) = sim.p2m(0);
+        let mut st = sim.st.borrow_mut();
+        st.vcpus[0].guest_cr3 = 0;
+        st.vcpus[0].guest_table = root;
+    }
+    let cpu = super::oracle::Cpu {
+        levels: 4,
+        wp: cfg.mode.wp,
+        nxe: cfg.mode.nx,
+        smep: cfg.mode.smep,
+        smap: cfg.mode.smap,
+        pse: true,
+        maxphyaddr: sim.dom().maxphysaddr,
+    };
+    let (root, _) = sim.p2m(0);
+    for _ in 0..4 {
+        let sel = b.u16();
+        let page = u64::from(sel & 3)
+            | (u64::from(sel >> 2 & 3) << 9)
+            | (u64::from(sel >> 4 & 3) << 18)
+            | (u64::from(sel >> 6 & 3) << 27);
+        let mut va = (page << PAGE_SHIFT) | u64::from(b.u16() & 0xfff);
+        if sel & 0x100 != 0 {
+            // The top of each table: the upper half of the address space.
+            va = !va & 0xffff_ffff_ffff_f000 | (va & 0xfff);
+        }
+        for acc in [
+            Access {
+                write: false,
+                user: false,
+                fetch: false,
+            },
+            Access {
+                write: true,
+                user: false,
+                fetch: false,
+            },
+            Access {
+                write: false,
+                user: true,
+                fetch: false,
+            },
+            Access {
+                write: true,
+                user: true,
+                fetch: false,
+            },
+            Access {
+                write: false,
+                user: false,
+                fetch: true,
+            },
+            Access {
+                write: false,
+                user: true,
+                fetch: true,
+            },
+        ] {
+            let rd = |a: u64, n: u32| -> Option<u64> {
+                let (m, t) = sim.p2m(a >> PAGE_SHIFT);
+                (t.is_ram() && sim.owner(m) == Owner::Guest)
+                    .then(|| sim.read_bytes(m, (a & 0xfff) as usize, n as usize))
+            };
+            let want = super::oracle::translate(
+                &cpu,
+                &rd,
+                0,
+                None,
+                va,
+                super::oracle::Acc {
+                    write: acc.write,
+                    user: acc.user,
+                    fetch: acc.fetch,
+                },
+            );
+            let (ok, gw) = sim.xen_guest_walk::<G4>(0, va, acc.pfec(), root);
+            let got = if ok {
+                crate::walk::guest_walk_to_gpa::<G4>(&gw)
+            } else {
+                u64::MAX
+            };
+            let same = match &want {
+                super::oracle::Outcome::Ok { gpa, .. } => ok && got == *gpa,
+                super::oracle::Outcome::Fault(ec) => !ok && gw.pfec & 0xffff == *ec,
+            };
+            if !same {
+                return Err(Violation::Access {
+                    va,
+                    what: std::format!("{acc:?}: Xen's walk gives ok={ok} gpa={got:#x} pfec={:#x}, oracle {want:?}", gw.pfec),
+                });
+            }
+        }
+    }
+    if sim.live_mappings() != 0 {
+        return Err(Violation::State("walk leaked a mapping".into()));
+    }
+    Ok(())
+}
+
+/// Decodes raw bytes as PTE writes through the direct map (12 bytes each:
+/// frame, entry, width and offset, value), each followed by a user access
+/// at the address the entry maps if it is a boot L1, and a CR3 reload
+/// every 8 writes.  (The fuzz target `pte_writes`.)
+pub fn pte_write_ops(data: &[u8]) -> Vec<Op> {
+    let mut ops = Vec::new();
+    let mut b = Bytes::new(data.get(1..).unwrap_or(&[]));
+    let mut n = 0u32;
+    while !b.done() && ops.len() < 96 {
+        let gfn = u64::from(b.u8()) % FIRST_DATA;
+        let idx = u64::from(b.u16() & 511);
+        let w = b.u8();
+        let bytes = 1u32 << (w & 3);
+        let sub = u64::from((w >> 2) & 7) & !(u64::from(bytes) - 1);
+        let val = b.u64();
+        ops.push(Op::Access {
+            va: PHYSMAP + (gfn << PAGE_SHIFT) + idx * 8 + sub,
+            acc: Access {
+                write: true,
+                user: false,
+                fetch: false,
+            },
+            bytes,
+            val,
+        });
+        let user_va = match gfn {
+            USER_L1A => Some(idx << PAGE_SHIFT),
+            USER_L1B => Some((512 + idx) << PAGE_SHIFT),
+            _ => None,
+        };
+        if let Some(va) = user_va {
+            ops.push(Op::Access {
+                va,
+                acc: Access {
+                    write: w & 0x20 != 0,
+                    user: w & 0x40 != 0,
+                    fetch: false,
+                },
+                bytes: 8,
+                val,
+            });
+        }
+        n += 1;
+        if n % 8 == 0 {
+            ops.push(Op::LoadCr3 {
+                gfn: if w & 0x80 != 0 { ROOT_B } else { ROOT_A },
+            });
+        }
+    }
+    ops
 }

@@ -167,3 +167,25 @@ impl Sim {
         base
     }
 }
+
+impl Sim {
+    /// The shadow entry of `level` (4..1) on the walk of `va` from vCPU
+    /// `v`'s shadow root, if the walk gets that far (for tests).
+    pub fn shadow_entry(&self, v: usize, va: u64, level: u32) -> Option<u64> {
+        let mut table = Mfn(self.st.borrow().vcpus[v].hw_cr3 >> PAGE_SHIFT);
+        for l in (1..=4u32).rev() {
+            if self.frame_index(table).is_none() {
+                return None;
+            }
+            let e = self.read64(table, ((va >> (12 + 9 * (l - 1))) & 511) as usize);
+            if l == level {
+                return Some(e);
+            }
+            if get_pte_flags(e) & PRESENT == 0 {
+                return None;
+            }
+            table = shadow_e_get_mfn(e);
+        }
+        None
+    }
+}

@@ -130,3 +130,28 @@ fn random_ops_reach_every_path() {
         assert!(n > 0, "no {name} in 24 runs: {t:?}");
     }
 }
+
+#[test]
+fn xen_walk_matches_oracle() {
+    let mut rng = Rng::new(7);
+    for i in 0..3000 {
+        let data = rng.bytes(120);
+        if let Err(v) = super::guest::walk_compare(&data) {
+            panic!("input {i} {data:?}: {v:?}");
+        }
+    }
+}
+
+#[test]
+fn pte_write_streams_keep_invariants() {
+    let mut rng = Rng::new(11);
+    for i in 0..40 {
+        let data = rng.bytes(600);
+        let mut g = Guest::boot(Config::default(), i % 2 == 0);
+        for (j, op) in super::guest::pte_write_ops(&data).into_iter().enumerate() {
+            if let Err(v) = g.step(op) {
+                panic!("input {i} op {j} {op:?}: {v:?}");
+            }
+        }
+    }
+}
