@@ -14,5 +14,8 @@ fuzz_target!(|data: &[u8]| {
         if let Err(v) = g.step(op) {
             panic!("op {i} {op:?}: {v:?}");
         }
+        if g.dead {
+            break;
+        }
     }
 });

@@ -68,7 +68,7 @@ fn read_gpa(sim: &Sim, gpa: u64, bytes: u32) -> Option<u64> {
 /// The oracle for vCPU `v`'s current address space.
 pub fn oracle_walk(g: &Guest, v: usize, va: u64, acc: Access) -> Outcome {
     let cpu = g.oracle_cpu(v);
-    let cr3 = g.sim.vcpu(v).guest_cr3;
+    let cr3 = g.sim.cr3_and_mode(v).0;
     let sim = &g.sim;
     oracle::translate(
         &cpu,
@@ -90,7 +90,7 @@ fn walk_touches_oos(g: &Guest, v: usize, va: u64) -> bool {
     // The tables read are the same whatever the access; walk with
     // supervisor read to get the list (a fault still lists them).
     let cpu = g.oracle_cpu(v);
-    let cr3 = g.sim.vcpu(v).guest_cr3;
+    let cr3 = g.sim.cr3_and_mode(v).0;
     let sim = &g.sim;
     let touched = core::cell::RefCell::new(Vec::new());
     let rd = |a: u64, b: u32| {
@@ -248,16 +248,14 @@ const ACCESSES: [Access; 5] = [
 
 /// Checks vCPU `v`'s shadows against the oracle at `va` for every access.
 fn check_shadow_va(g: &Guest, v: usize, va: u64) -> Result<(), Violation> {
-    let vs = g.sim.vcpu(v);
-    let root = Mfn(vs.hw_cr3 >> PAGE_SHIFT);
+    let (_, hw_cr3, mode) = g.sim.cr3_and_mode(v);
+    let root = Mfn(hw_cr3 >> PAGE_SHIFT);
     if root.0 == 0 {
         return Ok(());
     }
     let mut lenient = None;
     for acc in ACCESSES {
-        let hw = g
-            .sim
-            .hw_walk(root, va, acc, vs.mode.smep, vs.mode.smap, false);
+        let hw = g.sim.hw_walk(root, va, acc, mode.smep, mode.smap, false);
         let Hw::Ok(ent) = hw else { continue };
         let bad = |what: String| Err(Violation::Shadow { vcpu: v, va, what });
         // Never a mapping of the shadows' or Xen's own memory.
@@ -270,11 +268,7 @@ fn check_shadow_va(g: &Guest, v: usize, va: u64) -> Result<(), Violation> {
                 ))
             }
         }
-        if ent.rw
-            && g.sim.dom().log_dirty
-            && g.sim.owner(ent.mfn) == Owner::Guest
-            && !g.sim.dom().dirty.contains(&ent.mfn.0)
-        {
+        if ent.rw && g.sim.owner(ent.mfn) == Owner::Guest && g.sim.clean_in_log_dirty(ent.mfn) {
             return bad(std::format!(
                 "writable shadow mapping of clean frame {:#x} in log-dirty mode",
                 ent.mfn.0

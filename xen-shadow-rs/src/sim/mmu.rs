@@ -174,9 +174,7 @@ impl Sim {
     pub fn shadow_entry(&self, v: usize, va: u64, level: u32) -> Option<u64> {
         let mut table = Mfn(self.st.borrow().vcpus[v].hw_cr3 >> PAGE_SHIFT);
         for l in (1..=4u32).rev() {
-            if self.frame_index(table).is_none() {
-                return None;
-            }
+            self.frame_index(table)?;
             let e = self.read64(table, ((va >> (12 + 9 * (l - 1))) & 511) as usize);
             if l == level {
                 return Some(e);

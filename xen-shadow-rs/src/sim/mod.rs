@@ -29,6 +29,9 @@
 //! tests drive; PV and 2-/3-level guests need a monitor layout and
 //! `l3table` handling the simulator does not model yet.
 
+// The access-rights rules read best as the manuals state them.
+#![allow(clippy::nonminimal_bool)]
+
 pub mod checker;
 mod common;
 pub mod guest;
@@ -561,6 +564,27 @@ impl Sim {
 
     pub fn vcpu(&self, v: usize) -> VcpuState {
         self.st.borrow().vcpus[v].clone()
+    }
+
+    /// vCPU `v`'s guest CR3, hardware CR3 and mode (cheap: no clone).
+    pub fn cr3_and_mode(&self, v: usize) -> (u64, u64, CpuMode) {
+        let st = self.st.borrow();
+        let vs = &st.vcpus[v];
+        (vs.guest_cr3, vs.hw_cr3, vs.mode)
+    }
+
+    pub fn guest_table_of(&self, v: usize) -> Mfn {
+        self.st.borrow().vcpus[v].guest_table
+    }
+
+    pub fn maxphysaddr(&self) -> u32 {
+        self.st.borrow().dom.maxphysaddr
+    }
+
+    /// In log-dirty mode and `m` not dirty.
+    pub fn clean_in_log_dirty(&self, m: Mfn) -> bool {
+        let st = self.st.borrow();
+        st.dom.log_dirty && !st.dom.dirty.contains(&m.0)
     }
 
     pub fn dom(&self) -> DomState {
