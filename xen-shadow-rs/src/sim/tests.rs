@@ -177,3 +177,32 @@ fn user_write_to_own_top_level_crashes_the_domain_as_in_c() {
         Some("sh_remove_shadows: can't find all shadows")
     );
 }
+
+/// Fuzz finding (pte_writes, crash-73902499): a user-writable mapping of
+/// the L2 that translates that very address; the user write never
+/// completes — each fault unshadows the L2 (user-mode page-table writes
+/// are not emulated) and the retry re-shadows it.  C behaves the same; the
+/// guest livelocks, Xen is unaffected.  The model expects it.
+#[test]
+fn user_write_through_self_mapping_livelocks_as_in_c() {
+    let data = [0x76u8, 0x1a, 0xff, 0xff, 0xff, 0xff, 0x61];
+    let ops = super::guest::pte_write_ops(&data);
+    let mut g = Guest::boot(Config::default(), false);
+    g.step(ops[0]).unwrap();
+    let super::guest::Op::Access {
+        va,
+        acc,
+        bytes,
+        val,
+    } = ops[1]
+    else {
+        panic!("unexpected {:?}", ops[1]);
+    };
+    assert_eq!(
+        g.access(0, va, acc, bytes, val),
+        Err(super::checker::Violation::NoProgress { va })
+    );
+    assert!(g.sim.stats().unshadows >= 8);
+    g.step(ops[1]).unwrap();
+    checker::check_global(&g).unwrap();
+}
