@@ -9,6 +9,7 @@
 //! [`Guest::run_bytes`] interprets raw bytes as a sequence of operations
 //! (the fuzz targets); [`Rng`] generates them for the property tests.
 
+use std::collections::HashMap;
 use std::string::String;
 use std::vec::Vec;
 
@@ -143,6 +144,16 @@ pub struct Guest {
     /// Check every address every this many operations (0: never; the
     /// fuzz targets check everything once at the end instead).
     pub sweep_every: u64,
+    /// The architectural TLB: translations each vCPU may still use because
+    /// it has not flushed them (CR3 load, INVLPG) since it walked them:
+    /// (vCPU, va page) -> [(gpa page, access kinds it allowed)].  Xen may
+    /// legitimately act on them (its vTLB caches gva->gfn until a flush).
+    pub arch_tlb: HashMap<(usize, u64), Vec<(u64, u8)>>,
+}
+
+/// The bit of an access kind in the architectural TLB's masks.
+pub fn kind_bit(acc: Access) -> u8 {
+    1 << (u8::from(acc.write) | (u8::from(acc.user) << 1) | (u8::from(acc.fetch) << 2))
 }
 
 /// A finding: an invariant violation after an operation.
@@ -169,6 +180,7 @@ impl Guest {
             keep_log: false,
             dead: false,
             sweep_every: 32,
+            arch_tlb: HashMap::new(),
         };
         let ram = g.cfg.ram;
         let gfns = g.sim.gfn_count();
@@ -519,6 +531,20 @@ impl Guest {
                 val,
             } => {
                 let expect = checker::expect(self, v, va, acc);
+                let cached = self
+                    .arch_tlb
+                    .get(&(v, va >> PAGE_SHIFT))
+                    .cloned()
+                    .unwrap_or_default();
+                if let super::oracle::Outcome::Ok { gpa, .. } = &expect.outcome {
+                    // The CPU walked this translation: it may cache it.
+                    let e = self.arch_tlb.entry((v, va >> PAGE_SHIFT)).or_default();
+                    let page = gpa >> PAGE_SHIFT;
+                    match e.iter_mut().find(|(p, _)| *p == page) {
+                        Some((_, k)) => *k |= kind_bit(acc),
+                        None => e.push((page, kind_bit(acc))),
+                    }
+                }
                 let before = checker::target_snapshot(self, &expect, va, bytes);
                 let mmio_before = self.sim.mmio_log().len();
                 let seen = match self.access(v, va, acc, bytes, val) {
@@ -533,6 +559,7 @@ impl Guest {
                 }
                 checker::check_access(
                     self,
+                    &cached,
                     v,
                     va,
                     acc,
@@ -544,8 +571,12 @@ impl Guest {
                     mmio_before,
                 )?;
             }
-            Op::LoadCr3 { gfn } => self.load_cr3(v, gfn),
+            Op::LoadCr3 { gfn } => {
+                self.arch_tlb.retain(|(cv, _), _| *cv != v);
+                self.load_cr3(v, gfn)
+            }
             Op::Invlpg { va } => {
+                self.arch_tlb.remove(&(v, va >> PAGE_SHIFT));
                 if crate::tlb::sh_invlpg::<Sim, G4>(&self.sim, v as u32, va) {
                     self.sim.st.borrow_mut().vcpus[v]
                         .tlb

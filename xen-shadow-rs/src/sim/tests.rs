@@ -206,3 +206,39 @@ fn user_write_through_self_mapping_livelocks_as_in_c() {
     g.step(ops[1]).unwrap();
     checker::check_global(&g).unwrap();
 }
+
+/// Fuzz findings (pte_writes crash-a02a6fe4, guest_ops crash-f29a0108): the
+/// guest makes its direct map read-only with a PTE write and, without
+/// flushing, writes again through it; Xen's fast-emulation path and vTLB
+/// still use the writable translation, so the write is emulated.  That is
+/// architecturally allowed (the guest did not INVLPG or reload CR3), so the
+/// checker now accepts translations the vCPU walked and has not flushed
+/// (`Guest::arch_tlb`).  Once the guest flushes, the write must fault.
+#[test]
+fn stale_translation_until_the_guest_flushes() {
+    let data: [u8; 28] = [
+        0x08, 0x30, 0x00, 0x30, 0x00, 0x2d, 0xf2, 0xff, 0xff, 0xff, 0x03, 0x00, 0x00, 0x00, 0x41,
+        0x41, 0x41, 0x41, 0x41, 0x00, 0x00, 0x00, 0x00, 0x81, 0x81, 0x81, 0x00, 0x41,
+    ];
+    let ops = super::guest::pte_write_ops(&data);
+    let mut g = Guest::boot(Config::default(), false);
+    for op in &ops {
+        g.step(*op).unwrap();
+    }
+    // The direct map is read-only now; after a flush the write faults.
+    let va = PHYSMAP + (3 << 12) + 0x800;
+    g.step(Op::LoadCr3 {
+        gfn: super::guest::ROOT_A,
+    })
+    .unwrap();
+    assert_eq!(g.access(0, va, W, 1, 0).unwrap(), Seen::Fault(0x3));
+
+    let data: [u8; 38] = [
+        0x04, 0x00, 0x2d, 0x38, 0x04, 0x41, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x04, 0x81, 0x05,
+        0x38, 0x38, 0x04, 0xe0, 0xf0, 0xf0, 0xf0, 0x38, 0x38, 0x04, 0x81, 0x05, 0xe0, 0x04, 0xf0,
+        0xf0, 0x38, 0xf0, 0xf0, 0xf0, 0x74, 0xf0, 0x4b,
+    ];
+    let (cfg, sp) = config_from_byte(data[0], data[1]);
+    let mut g = Guest::boot(cfg, sp);
+    g.run_bytes(&data[2..], 64).unwrap();
+}
