@@ -6,14 +6,16 @@
 
 use libfuzzer_sys::fuzz_target;
 use xen_shadow_rs::sim::checker::check_full;
-use xen_shadow_rs::sim::guest::{pte_write_ops, Guest};
+use xen_shadow_rs::sim::guest::{pte_write_ops_for, Guest};
 use xen_shadow_rs::sim::Config;
 
 fuzz_target!(|data: &[u8]| {
-    let mut g = Guest::boot(Config::default(), data.first().is_some_and(|b| b & 1 != 0));
+    let k = data.first().copied().unwrap_or(0);
+    let levels = [4, 3, 2, 4][usize::from((k >> 1) & 3)];
+    let mut g = Guest::boot(Config { levels, ..Config::default() }, k & 1 != 0);
     // Sampled checks after each operation, every address at the end.
     g.sweep_every = 0;
-    for (i, op) in pte_write_ops(data).into_iter().enumerate() {
+    for (i, op) in pte_write_ops_for(data, levels).into_iter().enumerate() {
         if let Err(v) = g.step(op) {
             panic!("op {i} {op:?}: {v:?}");
         }

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::string::String;
 use std::vec::Vec;
 
-use super::guest::{Guest, Seen, PHYSMAP, USER_PAGES};
+use super::guest::{Guest, Seen, USER_PAGES};
 use super::mmu::{Access, Hw};
 use super::oracle::{self, Outcome};
 use super::{Owner, Sim, MFN_BASE};
@@ -74,10 +74,15 @@ pub fn oracle_walk(g: &Guest, v: usize, va: u64, acc: Access) -> Outcome {
         &cpu,
         &|a, b| read_gpa(sim, a, b),
         cr3,
-        None,
+        pdptes(g, v),
         va,
         acc_of(acc),
     )
+}
+
+/// The PDPTEs of a PAE guest as loaded at its last CR3 load.
+fn pdptes(g: &Guest, v: usize) -> Option<[u64; 4]> {
+    (g.sim.levels() == 3).then(|| *g.sim.st.borrow().vcpus[v].gl3e)
 }
 
 /// Is any guest table on the walk of `va` out of sync?
@@ -100,7 +105,7 @@ fn walk_touches_oos(g: &Guest, v: usize, va: u64) -> bool {
         }
         r
     };
-    let _ = oracle::translate(&cpu, &rd, cr3, None, va, acc_of(acc));
+    let _ = oracle::translate(&cpu, &rd, cr3, pdptes(g, v), va, acc_of(acc));
     let touched = touched.into_inner();
     touched.iter().any(|&a| {
         let (m, _) = g.sim.p2m(a >> PAGE_SHIFT);
@@ -298,7 +303,7 @@ fn check_shadow_va(g: &Guest, v: usize, va: u64) -> Result<(), Violation> {
     }
     let mut lenient = None;
     for acc in ACCESSES {
-        let hw = g.sim.hw_walk(root, va, acc, mode.smep, mode.smap, false);
+        let hw = g.sim.hw_guest_walk(hw_cr3, va, acc, mode.smep, mode.smap);
         let Hw::Ok(ent) = hw else { continue };
         let bad = |what: String| Err(Violation::Shadow { vcpu: v, va, what });
         // Never a mapping of the shadows' or Xen's own memory.
@@ -349,7 +354,8 @@ fn check_shadow_va(g: &Guest, v: usize, va: u64) -> Result<(), Violation> {
                     ));
                 }
                 for (i, &a) in walked.iter().enumerate() {
-                    let ge = read_gpa(&g.sim, a, 8).unwrap_or(0);
+                    let width = if g.sim.levels() == 2 { 4 } else { 8 };
+                    let ge = read_gpa(&g.sim, a, width).unwrap_or(0);
                     if ge & u64::from(flags::ACCESSED) == 0 {
                         return bad(std::format!("guest entry at gpa {a:#x} has no A bit"));
                     }
@@ -370,7 +376,8 @@ fn check_shadow_va(g: &Guest, v: usize, va: u64) -> Result<(), Violation> {
 fn sample_vas(g: &Guest, all_vas: bool) -> Vec<u64> {
     let gfns = g.sim.gfn_count();
     let mut all: Vec<u64> = (0..USER_PAGES).map(|i| i << PAGE_SHIFT).collect();
-    all.extend((0..gfns).map(|gfn| PHYSMAP + (gfn << PAGE_SHIFT)));
+    let physmap = g.physmap();
+    all.extend((0..gfns).map(|gfn| physmap + (gfn << PAGE_SHIFT)));
     if all_vas {
         return all;
     }

@@ -567,16 +567,26 @@ impl Sim {
             let gaddr = gfn << PAGE_SHIFT;
             let _ = level;
             let _ = fault_addr;
-            for base in [
-                0xffff_8800_0000_0000u64,
-                0xffff_8100_0000_0000,
-                0x0000_0100_0000_0000,
-            ] {
-                crate::revoke::sh_guess_wrmap::<Sim, G4>(
-                    self,
-                    curr as u32,
-                    base.wrapping_add(gaddr),
-                    gmfn,
+            // Linux's direct map (64-bit) or lowmem map (32-bit), as C
+            // guesses them.
+            let bases: &[u64] = if self.levels() == 4 {
+                &[
+                    0xffff_8800_0000_0000,
+                    0xffff_8100_0000_0000,
+                    0x0000_0100_0000_0000,
+                ]
+            } else {
+                &[0xc000_0000]
+            };
+            for &base in bases {
+                by_level!(
+                    self.levels(),
+                    crate::revoke::sh_guess_wrmap(
+                        self,
+                        curr as u32,
+                        base.wrapping_add(gaddr),
+                        gmfn
+                    )
                 );
                 if tc(self) == 0 {
                     return 1;
@@ -1031,13 +1041,11 @@ impl Sim {
             let mut ok = true;
             if smfn == INVALID_MFN {
                 if self.sim_shadow_prealloc(root_type, 1) {
-                    let levels = self.st.borrow().dom.levels;
-                    smfn = match levels {
-                        4 => crate::create::sh_make_shadow::<Sim, G4>(
-                            self, v as u32, gmfn, root_type,
-                        ),
-                        l => panic!("sh_set_toplevel_shadow: {l}-level guests are not simulated"),
-                    };
+                    let levels = self.levels();
+                    smfn = by_level!(
+                        levels,
+                        crate::create::sh_make_shadow(self, v as u32, gmfn, root_type)
+                    );
                 } else {
                     ok = false;
                 }
@@ -1309,7 +1317,10 @@ impl Sim {
     /// write (read-only RAM), Err(Some(outcome)) otherwise.
     fn emulate_gva_to_mfn(&self, v: usize, va: u64) -> Result<Mfn, Option<EmulOutcome>> {
         let mut pfec = crate::fault::pfec::PAGE_PRESENT | crate::fault::pfec::WRITE_ACCESS;
-        let gfn = crate::tlb::sh_gva_to_gfn::<Sim, G4>(self, v as u32, va, &mut pfec);
+        let gfn = by_level!(
+            self.levels(),
+            crate::tlb::sh_gva_to_gfn(self, v as u32, va, &mut pfec)
+        );
         if gfn == INVALID_GFN.0 {
             return Err(Some(EmulOutcome::PageFault(pfec)));
         }

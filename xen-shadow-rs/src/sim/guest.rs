@@ -24,6 +24,15 @@ use crate::types::*;
 /// of the addresses `sh_remove_write_access` guesses).
 pub const PHYSMAP: u64 = 0xffff_8800_0000_0000;
 
+/// The direct map of a guest with `levels` paging levels.
+pub const fn physmap_of(levels: u32) -> u64 {
+    if levels == 4 {
+        PHYSMAP
+    } else {
+        0xc000_0000
+    }
+}
+
 /// The guest frames holding the boot page tables.
 pub const ROOT_A: u64 = 0;
 pub const ROOT_B: u64 = 1;
@@ -184,32 +193,70 @@ impl Guest {
         };
         let ram = g.cfg.ram;
         let gfns = g.sim.gfn_count();
+        let levels = g.sim.levels();
         let pte = |gfn: u64, f: u64| (gfn << PAGE_SHIFT) | f;
-        // Physmap: L4[272] of both roots -> PHYS_L3 -> PHYS_L2 -> PHYS_L1
-        // (or a 2 MiB superpage) covering every gfn.
-        let phys_l4 = ((PHYSMAP >> 39) & 511) as usize;
-        for root in [ROOT_A, ROOT_B] {
-            g.poke(root, phys_l4, pte(PHYS_L3, 0x63));
-            g.poke(root, 0, pte(USER_L3, 0x67));
-        }
-        g.poke(PHYS_L3, 0, pte(PHYS_L2, 0x63));
-        if physmap_superpage {
-            g.poke(PHYS_L2, 0, pte(0, 0xe3));
-        } else {
-            g.poke(PHYS_L2, 0, pte(PHYS_L1, 0x63));
-            for gfn in 0..gfns.min(512) {
-                g.poke(PHYS_L1, gfn as usize, pte(gfn, 0x63));
+        let data = ram.saturating_sub(FIRST_DATA).max(1);
+        match levels {
+            4 => {
+                // Direct map: L4[272] of both roots -> PHYS_L3 -> PHYS_L2
+                // -> PHYS_L1 (or a 2 MiB superpage) covering every gfn.
+                let phys_l4 = ((PHYSMAP >> 39) & 511) as usize;
+                for root in [ROOT_A, ROOT_B] {
+                    g.poke(root, phys_l4, pte(PHYS_L3, 0x63));
+                    g.poke(root, 0, pte(USER_L3, 0x67));
+                }
+                g.poke(PHYS_L3, 0, pte(PHYS_L2, 0x63));
+                g.poke(USER_L3, 0, pte(USER_L2, 0x67));
+            }
+            3 => {
+                // PAE: PDPTE 0 -> the user L2, PDPTE 3 -> the direct map's
+                // L2 (0xc0000000); PDPTEs carry only P.
+                for root in [ROOT_A, ROOT_B] {
+                    g.poke(root, 0, pte(USER_L2, 0x1));
+                    g.poke(root, 3, pte(PHYS_L2, 0x1));
+                }
+            }
+            _ => {
+                // 32-bit: L2 entry 0 -> USER_L1A (all 1024 user pages),
+                // entry 768 -> the direct map.
+                for root in [ROOT_A, ROOT_B] {
+                    g.poke32(root, 0, pte(USER_L1A, 0x67));
+                    g.poke32(root, 1, pte(USER_L1B, 0x67));
+                    g.poke32(
+                        root,
+                        768,
+                        if physmap_superpage {
+                            pte(0, 0xe3)
+                        } else {
+                            pte(PHYS_L1, 0x63)
+                        },
+                    );
+                }
+                for gfn in 0..gfns.min(1024) {
+                    g.poke32(PHYS_L1, gfn as usize, pte(gfn, 0x63));
+                }
+                for i in 0..USER_PAGES {
+                    g.poke32(USER_L1A, i as usize, pte(FIRST_DATA + (i % data), 0x67));
+                }
             }
         }
-        // User pages: VA 0..4 MiB through two L1s, onto the data frames.
-        g.poke(USER_L3, 0, pte(USER_L2, 0x67));
-        g.poke(USER_L2, 0, pte(USER_L1A, 0x67));
-        g.poke(USER_L2, 1, pte(USER_L1B, 0x67));
-        let data = ram.saturating_sub(FIRST_DATA).max(1);
-        for i in 0..USER_PAGES {
-            let l1 = if i < 512 { USER_L1A } else { USER_L1B };
-            let gfn = FIRST_DATA + (i % data);
-            g.poke(l1, (i % 512) as usize, pte(gfn, 0x67));
+        if levels >= 3 {
+            if physmap_superpage {
+                g.poke(PHYS_L2, 0, pte(0, 0xe3));
+            } else {
+                g.poke(PHYS_L2, 0, pte(PHYS_L1, 0x63));
+                for gfn in 0..gfns.min(512) {
+                    g.poke(PHYS_L1, gfn as usize, pte(gfn, 0x63));
+                }
+            }
+            // User pages: VA 0..4 MiB through two L1s, onto the data frames.
+            g.poke(USER_L2, 0, pte(USER_L1A, 0x67));
+            g.poke(USER_L2, 1, pte(USER_L1B, 0x67));
+            for i in 0..USER_PAGES {
+                let l1 = if i < 512 { USER_L1A } else { USER_L1B };
+                let gfn = FIRST_DATA + (i % data);
+                g.poke(l1, (i % 512) as usize, pte(gfn, 0x67));
+            }
         }
         for v in 0..nv {
             g.sim.set_current(v);
@@ -226,13 +273,26 @@ impl Guest {
         self.sim.write64(m, i, val);
     }
 
+    /// The same for a 32-bit entry.
+    fn poke32(&self, gfn: u64, i: usize, val: u64) {
+        let (m, _) = self.sim.p2m(gfn);
+        self.sim.write_bytes(m, i * 4, 4, val);
+    }
+
+    /// Where this guest's direct map is: Linux's 64-bit direct map, or its
+    /// 32-bit lowmem map at 0xc0000000.
+    pub fn physmap(&self) -> u64 {
+        physmap_of(self.sim.levels())
+    }
+
     /// The guest's CPU mode as the oracle sees it.
     pub fn oracle_cpu(&self, v: usize) -> super::oracle::Cpu {
         let m: CpuMode = self.sim.cr3_and_mode(v).2;
+        let levels = self.sim.levels();
         super::oracle::Cpu {
-            levels: 4,
+            levels,
             wp: m.wp,
-            nxe: m.nx,
+            nxe: m.nx && levels >= 3,
             smep: m.smep,
             smap: m.smap,
             pse: m.pse,
@@ -319,8 +379,10 @@ impl Guest {
                         st.injected = None;
                         st.stats.faults += 1;
                     }
-                    let rc =
-                        crate::fault::sh_page_fault::<Sim, G4>(&self.sim, v as u32, fault_va, Regs);
+                    let rc = by_level!(
+                        self.sim.levels(),
+                        crate::fault::sh_page_fault(&self.sim, v as u32, fault_va, Regs)
+                    );
                     let (emul, ec_after) = {
                         let mut st = self.sim.st.borrow_mut();
                         st.pending = None;
@@ -383,7 +445,33 @@ impl Guest {
 
     /// Decodes one operation from `b`.
     pub fn decode(&self, b: &mut Bytes<'_>) -> Op {
+        let op = self.decode_raw(b);
+        if self.sim.levels() == 4 {
+            return op;
+        }
+        // 32-bit guests have 32-bit addresses.
+        match op {
+            Op::Access {
+                va,
+                acc,
+                bytes,
+                val,
+            } => Op::Access {
+                va: va & 0xffff_ffff,
+                acc,
+                bytes,
+                val,
+            },
+            Op::Invlpg { va } => Op::Invlpg {
+                va: va & 0xffff_ffff,
+            },
+            o => o,
+        }
+    }
+
+    fn decode_raw(&self, b: &mut Bytes<'_>) -> Op {
         let gfns = self.sim.gfn_count().max(1);
+        let physmap = self.physmap();
         let sel = b.u8();
         let va_of = |b: &mut Bytes<'_>| -> u64 {
             let k = b.u8();
@@ -392,7 +480,7 @@ impl Guest {
                 0..=2 => (u64::from(b.u16()) % USER_PAGES) << PAGE_SHIFT | u64::from(b.u8() & 0xf8),
                 // the direct map: any guest frame (page tables included)
                 3..=5 => {
-                    PHYSMAP
+                    physmap
                         + ((u64::from(b.u8()) % (gfns + 2)) << PAGE_SHIFT)
                         + u64::from(b.u16() & 0xfff)
                 }
@@ -461,7 +549,7 @@ impl Guest {
                 };
                 let val = if bytes == 8 { val } else { val >> (8 * sub) };
                 Op::Access {
-                    va: PHYSMAP + (gfn << PAGE_SHIFT) + idx * 8 + sub,
+                    va: physmap + (gfn << PAGE_SHIFT) + idx * 8 + sub,
                     acc: Access {
                         write: true,
                         user: false,
@@ -503,7 +591,7 @@ impl Guest {
                 // own tables).
                 let gfn = u64::from(b.u8()) % gfns;
                 Op::Access {
-                    va: PHYSMAP + (gfn << PAGE_SHIFT) + (u64::from(b.u16() & 511) << 3),
+                    va: physmap + (gfn << PAGE_SHIFT) + (u64::from(b.u16() & 511) << 3),
                     acc: Access {
                         write: false,
                         user: false,
@@ -557,6 +645,9 @@ impl Guest {
                     self.dead = true;
                     return Ok(());
                 }
+                if let Some(why) = self.sim.crashed() {
+                    return Err(Violation::State(std::format!("domain crashed: {why}")));
+                }
                 checker::check_access(
                     self,
                     &cached,
@@ -577,14 +668,20 @@ impl Guest {
             }
             Op::Invlpg { va } => {
                 self.arch_tlb.remove(&(v, va >> PAGE_SHIFT));
-                if crate::tlb::sh_invlpg::<Sim, G4>(&self.sim, v as u32, va) {
+                if by_level!(
+                    self.sim.levels(),
+                    crate::tlb::sh_invlpg(&self.sim, v as u32, va)
+                ) {
                     self.sim.st.borrow_mut().vcpus[v]
                         .tlb
                         .remove(&(va >> PAGE_SHIFT));
                 }
             }
             Op::PagetableDying { gpa } => {
-                crate::dying::sh_pagetable_dying::<Sim, G4>(&self.sim, v as u32, gpa)
+                by_level!(
+                    self.sim.levels(),
+                    crate::dying::sh_pagetable_dying(&self.sim, v as u32, gpa)
+                )
             }
             Op::LogDirtyEnable => self.sim.log_dirty_enable(),
             Op::LogDirtyClean => {
@@ -624,8 +721,11 @@ impl Guest {
 /// size, vCPU count, CPU mode and the direct map's page size).
 pub fn config_from_byte(k: u8, k2: u8) -> (Config, bool) {
     let cfg = Config {
+        levels: [4, 4, 3, 2][usize::from(k2 >> 6)],
         vcpus: 1 + usize::from(k & 1),
-        pool: [12, 20, 48, 256][usize::from((k >> 1) & 3)],
+        // Small pools for pressure, but never below the working set
+        // of one fault (top levels: 4 pages per vCPU for 2-level guests).
+        pool: [24, 32, 64, 256][usize::from((k >> 1) & 3)],
         mode: CpuMode {
             wp: k & 0x08 == 0,
             nx: k & 0x10 == 0,
@@ -789,6 +889,12 @@ pub fn walk_compare(data: &[u8]) -> Result<(), Violation> {
 /// at the address the entry maps if it is a boot L1, and a CR3 reload
 /// every 8 writes.  (The fuzz target `pte_writes`.)
 pub fn pte_write_ops(data: &[u8]) -> Vec<Op> {
+    pte_write_ops_for(data, 4)
+}
+
+/// [`pte_write_ops`] for a guest with `levels` paging levels.
+pub fn pte_write_ops_for(data: &[u8], levels: u32) -> Vec<Op> {
+    let physmap = physmap_of(levels);
     let mut ops = Vec::new();
     let mut b = Bytes::new(data.get(1..).unwrap_or(&[]));
     let mut n = 0u32;
@@ -800,7 +906,7 @@ pub fn pte_write_ops(data: &[u8]) -> Vec<Op> {
         let sub = u64::from((w >> 2) & 7) & !(u64::from(bytes) - 1);
         let val = b.u64();
         ops.push(Op::Access {
-            va: PHYSMAP + (gfn << PAGE_SHIFT) + idx * 8 + sub,
+            va: physmap + (gfn << PAGE_SHIFT) + idx * 8 + sub,
             acc: Access {
                 write: true,
                 user: false,

@@ -55,6 +55,40 @@ impl Sim {
         smap: bool,
         xen: bool,
     ) -> Hw {
+        self.hw_walk_from(root, 4, va, acc, smep, smap, xen)
+    }
+
+    /// The walk of a guest access on vCPU `v`'s shadows: 4-level from the
+    /// shadow root, or PAE (2- and 3-level guests) from the four entries of
+    /// `l3table` at `hw_cr3`, with a 32-bit address.
+    pub fn hw_guest_walk(&self, hw_cr3: u64, va: u64, acc: Access, smep: bool, smap: bool) -> Hw {
+        if self.levels() == 4 {
+            return self.hw_walk(Mfn(hw_cr3 >> PAGE_SHIFT), va, acc, smep, smap, false);
+        }
+        let va = va & 0xffff_ffff;
+        let l3 = Mfn(hw_cr3 >> PAGE_SHIFT);
+        let pdpte = self.read64(l3, (((hw_cr3 & 0xfe0) >> 3) + ((va >> 30) & 3)) as usize);
+        if pdpte & 1 == 0 {
+            return Hw::Fault(acc.pfec());
+        }
+        // PDPTE reserved bits: 1, 2, 5-8, 63, and the address bits.
+        if pdpte & (0x1e6 | (1 << 63) | hw_rsvd_addr()) != 0 {
+            return Hw::Fault(acc.pfec() | pfec::RESERVED_BIT | pfec::PAGE_PRESENT);
+        }
+        self.hw_walk_from(shadow_e_get_mfn(pdpte), 2, va, acc, smep, smap, false)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn hw_walk_from(
+        &self,
+        root: Mfn,
+        top: usize,
+        va: u64,
+        acc: Access,
+        smep: bool,
+        smap: bool,
+        xen: bool,
+    ) -> Hw {
         let mut table = root;
         let mut rw = true;
         let mut user = true;
@@ -62,7 +96,7 @@ impl Sim {
         let base = acc.pfec();
         let shifts = [39u32, 30, 21, 12];
         let mut frame = INVALID_MFN;
-        for (lvl, &sh) in shifts.iter().enumerate() {
+        for (lvl, &sh) in shifts.iter().enumerate().skip(4 - top) {
             if self.owner(table) == Owner::None {
                 // A table pointer to a frame that does not exist: the
                 // hardware would read garbage; treat as not present.
@@ -127,7 +161,7 @@ impl Sim {
         if root.0 == 0 {
             return Hw::Fault(acc.pfec());
         }
-        let r = self.hw_walk(root, va, acc, mode.smep, mode.smap, false);
+        let r = self.hw_guest_walk(root.maddr(), va, acc, mode.smep, mode.smap);
         if let Hw::Ok(e) = r {
             self.st.borrow_mut().vcpus[v]
                 .tlb
@@ -173,7 +207,19 @@ impl Sim {
     /// `v`'s shadow root, if the walk gets that far (for tests).
     pub fn shadow_entry(&self, v: usize, va: u64, level: u32) -> Option<u64> {
         let mut table = Mfn(self.st.borrow().vcpus[v].hw_cr3 >> PAGE_SHIFT);
-        for l in (1..=4u32).rev() {
+        let mut top = 4u32;
+        if self.levels() < 4 {
+            let pdpte = self.read64(table, ((va >> 30) & 3) as usize);
+            if level == 3 {
+                return Some(pdpte);
+            }
+            if pdpte & 1 == 0 {
+                return None;
+            }
+            table = shadow_e_get_mfn(pdpte);
+            top = 2;
+        }
+        for l in (1..=top).rev() {
             self.frame_index(table)?;
             let e = self.read64(table, ((va >> (12 + 9 * (l - 1))) & 511) as usize);
             if l == level {

@@ -24,13 +24,23 @@
 //!
 //! `guest.rs` drives a simulated guest (accesses, PTE writes, CR3 loads,
 //! INVLPG, log-dirty, pool pressure) and `checker.rs` checks the shadows
-//! against the oracle after every step.  Supported today: HVM (PVH) guests
-//! with 4-level paging, which is the mode the fuzz targets and property
-//! tests drive; PV and 2-/3-level guests need a monitor layout and
-//! `l3table` handling the simulator does not model yet.
+//! against the oracle after every step.  Supported: HVM (PVH) guests with
+//! 2-, 3- and 4-level paging (PAE shadows for the first two); PV guests
+//! (Xen's L4 slots) are not modelled.
 
 // The access-rights rules read best as the manuals state them.
 #![allow(clippy::nonminimal_bool)]
+
+/// Calls the port's `f::<Sim, L>(args)` for the domain's guest level.
+macro_rules! by_level {
+    ($lv:expr, $($f:ident)::+ ($($a:expr),* $(,)?)) => {
+        match $lv {
+            2 => $($f)::+::<$crate::sim::Sim, $crate::level::G2>($($a),*),
+            3 => $($f)::+::<$crate::sim::Sim, $crate::level::G3>($($a),*),
+            _ => $($f)::+::<$crate::sim::Sim, $crate::level::G4>($($a),*),
+        }
+    };
+}
 
 pub mod checker;
 mod common;
@@ -183,6 +193,11 @@ pub struct VcpuState {
     pub l3table: [u64; 4],
     pub gl3e: Box<[u64; 4]>,
     pub monitor: Mfn,
+    /// 2- and 3-level guests: the monitor L2 behind the shadow linear slot,
+    /// and the frame holding the PAE top level the hardware runs on
+    /// (`v->arch.paging.shadow.l3table`).
+    pub monitor_l2: Mfn,
+    pub l3frame: Mfn,
     pub hw_cr3: u64,
     pub arch_cr3: Mfn,
     pub oos: [Mfn; OOS_PAGES],
@@ -341,13 +356,17 @@ impl Default for Config {
 impl Sim {
     /// Builds the machine: memory, p2m, pool, vCPUs with monitor tables.
     pub fn new(cfg: &Config) -> Sim {
-        assert_eq!(cfg.levels, 4, "the simulator models 4-level guests only");
+        assert!(
+            (2..=4).contains(&cfg.levels),
+            "guest levels must be 2, 3 or 4"
+        );
         let vcpus = cfg.vcpus.max(1);
         let guest = cfg.ram + cfg.ram_ro;
-        // guest RAM, direct MMIO, the pool, per vCPU a monitor table and
-        // OOS snapshots.
-        let n =
-            guest + cfg.mmio_direct + u64::from(cfg.pool) + vcpus as u64 * (1 + OOS_PAGES as u64);
+        // guest RAM, direct MMIO, the pool, per vCPU a monitor table (with
+        // an L3, an L2 and the PAE top level for 2- and 3-level guests)
+        // and OOS snapshots.
+        let per_vcpu = if cfg.levels < 4 { 4 } else { 1 } + OOS_PAGES as u64;
+        let n = guest + cfg.mmio_direct + u64::from(cfg.pool) + vcpus as u64 * per_vcpu;
         let mem: Box<[UnsafeCell<Page>]> =
             (0..n).map(|_| UnsafeCell::new(Page([0; 512]))).collect();
         let mut frames = Vec::with_capacity(n as usize);
@@ -388,6 +407,16 @@ impl Sim {
         let mut vs = Vec::new();
         for _ in 0..vcpus {
             let monitor = take(&mut frames, Owner::Xen);
+            let (monitor_l3, monitor_l2, l3frame) = if cfg.levels < 4 {
+                (
+                    take(&mut frames, Owner::Xen),
+                    take(&mut frames, Owner::Xen),
+                    take(&mut frames, Owner::Xen),
+                )
+            } else {
+                (INVALID_MFN, INVALID_MFN, INVALID_MFN)
+            };
+            let _ = monitor_l3;
             let mut snaps = [INVALID_MFN; OOS_PAGES];
             for s in snaps.iter_mut() {
                 *s = take(&mut frames, Owner::Xen);
@@ -400,6 +429,8 @@ impl Sim {
                 l3table: [0; 4],
                 gl3e: Box::new([0; 4]),
                 monitor,
+                monitor_l2,
+                l3frame,
                 hw_cr3: 0,
                 arch_cr3: monitor,
                 oos: [INVALID_MFN; OOS_PAGES],
@@ -462,9 +493,21 @@ impl Sim {
         // Monitor tables: Xen's linear self-map in slot 258; slot 259 (the
         // shadow linear map) is filled by sh_update_linear_entries.
         for v in 0..vcpus {
-            let m = sim.st.borrow().vcpus[v].monitor;
+            let (m, ml2) = {
+                let st = sim.st.borrow();
+                (st.vcpus[v].monitor, st.vcpus[v].monitor_l2)
+            };
             let slot = crate::index::shadow_l4_table_offset(LINEAR_PT_VIRT_START);
             sim.write64(m, slot, shadow_e_from_mfn(m, 0x63));
+            if cfg.levels < 4 {
+                // PAE shadows: slot 259 -> monitor L3 -> (entry 0) the
+                // monitor L2 whose first four entries sh_update_linear_entries
+                // points at the four shadow L2s.
+                let ml3 = Mfn(ml2.0 - 1);
+                let sh = crate::index::shadow_l4_table_offset(SH_LINEAR_PT_VIRT_START);
+                sim.write64(m, sh, shadow_e_from_mfn(ml3, 0x63));
+                sim.write64(ml3, 0, shadow_e_from_mfn(ml2, 0x63));
+            }
         }
         sim
     }
@@ -556,6 +599,11 @@ impl Sim {
         let i = self.frame_index(mfn)?;
         let mut st = self.st.borrow_mut();
         Some(f(&mut st.frames[i]))
+    }
+
+    /// Guest paging levels of the domain.
+    pub fn levels(&self) -> u32 {
+        self.st.borrow().dom.levels
     }
 
     pub fn vcpu_count(&self) -> usize {

@@ -4,7 +4,7 @@
 use core::ptr::NonNull;
 
 use super::{EmulOutcome, Owner, Sim, PADDR_BITS_SIM};
-use crate::level::{GuestLevel, G4};
+use crate::level::GuestLevel;
 use crate::platform::fault::{x86emul, EmulResult, X86_EVENTTYPE_HW_EXCEPTION};
 use crate::platform::walk::PAT_TYPE_WRBACK;
 use crate::platform::{Core, Cr3Ops, FaultOps, GuestWalk, ShadowOps, Slot, Table, WalkOps};
@@ -508,9 +508,17 @@ impl Cr3Ops for Sim {
         }
     }
     fn vcpu_set_l3table(&self, v: u32, i: usize, e: u64) {
-        if let Some(s) = self.st.borrow_mut().vcpus[v as usize].l3table.get_mut(i) {
-            *s = e;
-        }
+        let frame = {
+            let mut st = self.st.borrow_mut();
+            let vs = &mut st.vcpus[v as usize];
+            match vs.l3table.get_mut(i) {
+                Some(s) => *s = e,
+                None => return,
+            }
+            vs.l3frame
+        };
+        // The hardware reads the PAE top level from this frame.
+        self.write64(frame, i, e);
     }
     fn vcpu_l3table(&self, v: u32, i: usize) -> u64 {
         self.st.borrow().vcpus[v as usize]
@@ -519,8 +527,8 @@ impl Cr3Ops for Sim {
             .copied()
             .unwrap_or(0)
     }
-    fn vcpu_l3table_maddr(&self, _v: u32) -> u64 {
-        panic!("vcpu_l3table_maddr: PAE shadows are not simulated")
+    fn vcpu_l3table_maddr(&self, v: u32) -> u64 {
+        self.st.borrow().vcpus[v as usize].l3frame.maddr()
     }
     fn vcpu_set_gl3e(&self, v: u32, i: usize, e: u64) {
         if let Some(s) = self.st.borrow_mut().vcpus[v as usize].gl3e.get_mut(i) {
@@ -542,8 +550,8 @@ impl Cr3Ops for Sim {
     ) -> u64 {
         assert_eq!(
             L::LEVELS,
-            4,
-            "sh_set_toplevel_shadow: only 4-level guests are simulated"
+            self.levels(),
+            "sh_set_toplevel_shadow: wrong level"
         );
         self.sim_set_toplevel_shadow(v as usize, slot, gmfn, root_type)
     }
@@ -567,23 +575,24 @@ impl Cr3Ops for Sim {
         self.st.borrow_mut().vcpus[v as usize].vtlb.clear();
     }
     fn current_linear_table(&self, level: u32, va: u64) -> Table {
-        let root = {
+        let (root, ml2) = {
             let st = self.st.borrow();
-            st.vcpus[st.current].monitor
+            (
+                st.vcpus[st.current].monitor,
+                st.vcpus[st.current].monitor_l2,
+            )
         };
-        match level {
-            // Xen's linear map, not a map_domain_page mapping: nothing to
-            // release, so it is not counted.
-            4 => {
-                let t = self.map_domain_page(root);
-                self.st.borrow_mut().maps -= 1;
-                t
-            }
-            _ => {
-                let _ = va;
-                panic!("current_linear_table: level {level} is not simulated")
-            }
-        }
+        let _ = va;
+        let page = match level {
+            4 => root,
+            2 if ml2 != INVALID_MFN => ml2,
+            _ => panic!("current_linear_table: level {level} is not simulated"),
+        };
+        // Xen's linear map, not a map_domain_page mapping: nothing to
+        // release, so it is not counted.
+        let t = self.map_domain_page(page);
+        self.st.borrow_mut().maps -= 1;
+        t
     }
 }
 
@@ -702,7 +711,10 @@ impl FaultOps for Sim {
             } else {
                 0
             };
-        let gfn = crate::tlb::sh_gva_to_gfn::<Sim, G4>(self, v as u32, gla, &mut pfec);
+        let gfn = by_level!(
+            self.levels(),
+            crate::tlb::sh_gva_to_gfn(self, v as u32, gla, &mut pfec)
+        );
         if gfn == INVALID_GFN.0 {
             let mut st = self.st.borrow_mut();
             st.emul = Some(EmulOutcome::PageFault(pfec & 0xffff));
@@ -813,5 +825,5 @@ impl FaultOps for Sim {
 
 /// Runs the port's `sh_update_cr3` for the simulated level.
 pub fn update_cr3(sim: &Sim, v: u32, noflush: bool) -> u64 {
-    crate::cr3::sh_update_cr3::<Sim, G4>(sim, v, noflush)
+    by_level!(sim.levels(), crate::cr3::sh_update_cr3(sim, v, noflush))
 }

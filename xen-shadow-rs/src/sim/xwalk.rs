@@ -60,8 +60,8 @@ impl Sim {
         }
     }
 
-    /// `guest_walk_tables` for guest level `L` of vCPU `v` (4-level guests;
-    /// the root is `top_mfn`).
+    /// `guest_walk_tables` for guest level `L` of vCPU `v` (the root is
+    /// `top_mfn`; PAE guests start from the vCPU's `gl3e` copy).
     pub fn xen_guest_walk<L: GuestLevel>(
         &self,
         v: u32,
@@ -69,19 +69,19 @@ impl Sim {
         walk_in: u32,
         top_mfn: Mfn,
     ) -> (bool, GuestWalk) {
-        assert_eq!(L::LEVELS, 4, "the simulator walks 4-level guests only");
         let vi = v as usize;
         let mode = self.st.borrow().vcpus[vi].mode;
         let walk =
             walk_in & (pfec::IMPLICIT | pfec::INSN_FETCH | pfec::USER_MODE | pfec::WRITE_ACCESS);
+        let va = if L::LEVELS < 4 { va & 0xffff_ffff } else { va };
         let mut gw = GuestWalk {
             va,
             l4e: 0,
             l3e: 0,
             l2e: 0,
             l1e: 0,
-            l4mfn: Mfn(0),
-            l3mfn: Mfn(0),
+            l4mfn: if L::LEVELS < 4 { INVALID_MFN } else { Mfn(0) },
+            l3mfn: if L::LEVELS < 4 { INVALID_MFN } else { Mfn(0) },
             l2mfn: Mfn(0),
             l1mfn: Mfn(0),
             pfec: walk & (pfec::USER_MODE | pfec::WRITE_ACCESS),
@@ -92,44 +92,65 @@ impl Sim {
         }
         let mut ar_and = !0u32;
         let mut ar_or = 0u32;
-        let fl = |e: u64| get_pte_flags(e);
+        let fl = |e: u64| L::guest_e_get_flags(e);
+        let (mut i4, mut i3) = (0, 0);
 
-        // L4
-        gw.l4mfn = top_mfn;
-        let i4 = L::guest_l4_table_offset(va);
-        gw.l4e = self.read_entry::<L>(top_mfn, i4);
-        if fl(gw.l4e) & PRESENT == 0 {
-            return (false, gw);
-        }
-        if guest_l4e_rsvd_bits::<Sim, L>(self, v, gw.l4e) {
-            gw.pfec |= pfec::RESERVED_BIT | pfec::PAGE_PRESENT;
-            return (false, gw);
-        }
-        ar_and &= fl(gw.l4e);
-        ar_or |= fl(gw.l4e);
+        let l2mfn = if L::LEVELS == 4 {
+            // L4
+            gw.l4mfn = top_mfn;
+            i4 = L::guest_l4_table_offset(va);
+            gw.l4e = self.read_entry::<L>(top_mfn, i4);
+            if fl(gw.l4e) & PRESENT == 0 {
+                return (false, gw);
+            }
+            if guest_l4e_rsvd_bits::<Sim, L>(self, v, gw.l4e) {
+                gw.pfec |= pfec::RESERVED_BIT | pfec::PAGE_PRESENT;
+                return (false, gw);
+            }
+            ar_and &= fl(gw.l4e);
+            ar_or |= fl(gw.l4e);
 
-        // L3
-        let Some(l3mfn) = self.table_frame(L::guest_e_get_gfn(gw.l4e)) else {
-            return (false, gw);
+            // L3
+            let Some(l3mfn) = self.table_frame(L::guest_e_get_gfn(gw.l4e)) else {
+                return (false, gw);
+            };
+            gw.l3mfn = l3mfn;
+            i3 = L::guest_l3_table_offset(va);
+            gw.l3e = self.read_entry::<L>(l3mfn, i3);
+            if fl(gw.l3e) & PRESENT == 0 {
+                return (false, gw);
+            }
+            if guest_l3e_rsvd_bits::<Sim, L>(self, v, gw.l3e) {
+                gw.pfec |= pfec::RESERVED_BIT | pfec::PAGE_PRESENT;
+                return (false, gw);
+            }
+            ar_and &= fl(gw.l3e);
+            ar_or |= fl(gw.l3e);
+            // (PSE in an l3e is reserved: no 1 GiB pages under shadow paging.)
+            let Some(m) = self.table_frame(L::guest_e_get_gfn(gw.l3e)) else {
+                return (false, gw);
+            };
+            m
+        } else if L::LEVELS == 3 {
+            // PAE: the l3e from the vCPU's copy taken at CR3 load; no
+            // access rights in it.
+            gw.l3e = self.st.borrow().vcpus[vi].gl3e[L::guest_l3_table_offset(va)];
+            if fl(gw.l3e) & PRESENT == 0 {
+                return (false, gw);
+            }
+            if guest_l3e_rsvd_bits::<Sim, L>(self, v, gw.l3e) {
+                gw.pfec |= pfec::RESERVED_BIT | pfec::PAGE_PRESENT;
+                return (false, gw);
+            }
+            let Some(m) = self.table_frame(L::guest_e_get_gfn(gw.l3e)) else {
+                return (false, gw);
+            };
+            m
+        } else {
+            top_mfn
         };
-        gw.l3mfn = l3mfn;
-        let i3 = L::guest_l3_table_offset(va);
-        gw.l3e = self.read_entry::<L>(l3mfn, i3);
-        if fl(gw.l3e) & PRESENT == 0 {
-            return (false, gw);
-        }
-        if guest_l3e_rsvd_bits::<Sim, L>(self, v, gw.l3e) {
-            gw.pfec |= pfec::RESERVED_BIT | pfec::PAGE_PRESENT;
-            return (false, gw);
-        }
-        ar_and &= fl(gw.l3e);
-        ar_or |= fl(gw.l3e);
-        // (PSE in an l3e is reserved: no 1 GiB pages under shadow paging.)
 
         // L2
-        let Some(l2mfn) = self.table_frame(L::guest_e_get_gfn(gw.l3e)) else {
-            return (false, gw);
-        };
         gw.l2mfn = l2mfn;
         let i2 = L::guest_l2_table_offset(va);
         gw.l2e = self.read_entry::<L>(l2mfn, i2);
@@ -153,7 +174,8 @@ impl Sim {
             if start & 1 == 0 {
                 f &= !PAT;
             }
-            let gfn = (start & !511) + L::guest_l1_table_offset(va) as u64;
+            let span = L::GUEST_L1_ENTRIES as u64 - 1;
+            let gfn = (start & !span) + L::guest_l1_table_offset(va) as u64;
             gw.l1e = (gfn << PAGE_SHIFT) | put_pte_flags(f);
             gw.l1mfn = INVALID_MFN;
             leaf_level = 2;
@@ -215,16 +237,18 @@ impl Sim {
             crate::platform::WalkOps::paging_mark_dirty(self, d, gw.l2mfn);
         }
         gw.l2e = e;
-        let mut e = gw.l3e;
-        if self.set_ad::<L>(gw.l3mfn, i3, &mut e, false) {
-            crate::platform::WalkOps::paging_mark_dirty(self, d, gw.l3mfn);
+        if L::LEVELS == 4 {
+            let mut e = gw.l3e;
+            if self.set_ad::<L>(gw.l3mfn, i3, &mut e, false) {
+                crate::platform::WalkOps::paging_mark_dirty(self, d, gw.l3mfn);
+            }
+            gw.l3e = e;
+            let mut e = gw.l4e;
+            if self.set_ad::<L>(gw.l4mfn, i4, &mut e, false) {
+                crate::platform::WalkOps::paging_mark_dirty(self, d, gw.l4mfn);
+            }
+            gw.l4e = e;
         }
-        gw.l3e = e;
-        let mut e = gw.l4e;
-        if self.set_ad::<L>(gw.l4mfn, i4, &mut e, false) {
-            crate::platform::WalkOps::paging_mark_dirty(self, d, gw.l4mfn);
-        }
-        gw.l4e = e;
         (true, gw)
     }
 }
