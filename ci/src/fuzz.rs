@@ -1,5 +1,6 @@
 //! `cargo xtask fuzz [--execs N] [--jobs J] [TARGET...]`: runs each cargo-fuzz
-//! target of `fuzz/` for N executions (default 100000) and prints, per
+//! target of `fuzz/` for N executions (default 100000; with J jobs, N per
+//! job) and prints, per
 //! target, the executions, libFuzzer's coverage figures (`cov`: edges,
 //! `ft`: features), the corpus size, the rate and the findings (crash
 //! artifacts).  Fails if any target found something.
@@ -38,9 +39,10 @@ pub fn parse(out: &str) -> Report {
     };
     for line in out.lines() {
         if let Some(v) = line.strip_prefix("stat::number_of_executed_units:") {
-            r.execs = num(v);
+            // One line per job: they add up.
+            r.execs += num(v);
         } else if let Some(v) = line.strip_prefix("stat::average_exec_per_sec:") {
-            r.exec_per_sec = num(v);
+            r.exec_per_sec += num(v);
         } else if line.starts_with('#') && line.contains(" cov: ") {
             // "#4096	pulse  cov: 812 ft: 2213 corp: 57/1831b exec/s: 2048 rss: 46Mb"
             let mut it = line.split_whitespace();
@@ -105,15 +107,22 @@ pub fn run(args: &[String]) -> Result {
         let corpus = root.join("fuzz/corpus").join(t);
         std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
         let start = std::time::Instant::now();
-        let out = Command::new("cargo")
-            .current_dir(&root)
+        let mut cmd = Command::new("cargo");
+        cmd.current_dir(&root)
             .env("RUSTC_BOOTSTRAP", "1")
             .args(["fuzz", "run", "-a", "-s", "none", t])
             .arg("--")
             .arg(format!("-runs={execs}"))
-            .arg(format!("-jobs={jobs}"))
-            .arg(format!("-workers={jobs}"))
-            .args(["-print_final_stats=1", "-max_len=1024", "-timeout=10"])
+            .args(["-print_final_stats=1", "-max_len=1024", "-timeout=10"]);
+        if jobs > 1 {
+            // Parallel jobs split the executions between them; libFuzzer
+            // writes each job's output to fuzz-<n>.log in the checkout and
+            // copies it to stderr when the job ends (so two `xtask fuzz`
+            // must not run with --jobs in one checkout at the same time).
+            cmd.arg(format!("-jobs={jobs}"))
+                .arg(format!("-workers={jobs}"));
+        }
+        let out = cmd
             .output()
             .map_err(|e| format!("cargo fuzz: {e} (install with `cargo install cargo-fuzz`)"))?;
         let text = format!(
