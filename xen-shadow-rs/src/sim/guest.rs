@@ -33,6 +33,17 @@ pub const fn physmap_of(levels: u32) -> u64 {
     }
 }
 
+/// PAE: are the four PDPTEs at the start of frame `m` loadable (no
+/// reserved bit in a present one: bits 1, 2, 5-8, 52-63 and the address
+/// bits above MAXPHYADDR)?
+pub fn pdptes_valid(sim: &Sim, m: Mfn, maxphyaddr: u32) -> bool {
+    let addr_rsvd = ((1u64 << 52) - 1) & !((1u64 << maxphyaddr) - 1);
+    (0..4).all(|i| {
+        let e = sim.read64(m, i);
+        e & 1 == 0 || e & (0x1e6 | 0xfff0_0000_0000_0000 | addr_rsvd) == 0
+    })
+}
+
 /// The guest frames holding the boot page tables.
 pub const ROOT_A: u64 = 0;
 pub const ROOT_B: u64 = 1;
@@ -305,6 +316,14 @@ impl Guest {
         let (m, t) = self.sim.p2m(gfn);
         if !t.is_ram() || self.sim.owner(m) != Owner::Guest {
             // Xen refuses a CR3 outside RAM (the guest gets #GP).
+            return;
+        }
+        if self.sim.levels() == 3 && !pdptes_valid(&self.sim, m, self.sim.maxphysaddr()) {
+            // MOV CR3 with a present PDPTE that has reserved bits set is a
+            // #GP on the CPU; Xen does not raise it (nor does C) and
+            // shadows whatever the PDPTEs point at, so a guest that did it
+            // would see translations its CPU never gives.  The simulated
+            // guest does what the CPU does: the load does not happen.
             return;
         }
         {
@@ -664,7 +683,8 @@ impl Guest {
             }
             Op::LoadCr3 { gfn } => {
                 self.arch_tlb.retain(|(cv, _), _| *cv != v);
-                self.load_cr3(v, gfn)
+                self.load_cr3(v, gfn);
+                return checker::check_global_flushed(self, Some(v));
             }
             Op::Invlpg { va } => {
                 self.arch_tlb.remove(&(v, va >> PAGE_SHIFT));
