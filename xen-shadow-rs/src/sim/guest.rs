@@ -271,7 +271,7 @@ impl Guest {
         }
         for v in 0..nv {
             g.sim.set_current(v);
-            g.load_cr3(v, ROOT_A);
+            assert!(g.load_cr3(v, ROOT_A), "boot CR3 not loadable");
         }
         g.sim.set_current(0);
         g
@@ -312,11 +312,12 @@ impl Guest {
     }
 
     /// The guest's CR3 load (`hvm_set_cr3` + `paging_update_cr3`).
-    pub fn load_cr3(&mut self, v: usize, gfn: u64) {
+    /// Returns false if the load faults (#GP) and nothing changed.
+    pub fn load_cr3(&mut self, v: usize, gfn: u64) -> bool {
         let (m, t) = self.sim.p2m(gfn);
         if !t.is_ram() || self.sim.owner(m) != Owner::Guest {
             // Xen refuses a CR3 outside RAM (the guest gets #GP).
-            return;
+            return false;
         }
         if self.sim.levels() == 3 && !pdptes_valid(&self.sim, m, self.sim.maxphysaddr()) {
             // MOV CR3 with a present PDPTE that has reserved bits set is a
@@ -324,7 +325,7 @@ impl Guest {
             // shadows whatever the PDPTEs point at, so a guest that did it
             // would see translations its CPU never gives.  The simulated
             // guest does what the CPU does: the load does not happen.
-            return;
+            return false;
         }
         {
             let mut st = self.sim.st.borrow_mut();
@@ -342,6 +343,7 @@ impl Guest {
             self.sim.sim_sh_put_ref(Mfn(old), 0);
             self.sim.unlock();
         }
+        true
     }
 
     /// Executes one memory access of vCPU `v`: the MMU walks the shadows;
@@ -446,7 +448,15 @@ impl Guest {
             return false;
         };
         let (m, _) = self.sim.p2m(gpa >> PAGE_SHIFT);
-        let top = (0..self.sim.vcpu_count()).any(|v| self.sim.guest_table_of(v) == m);
+        // A frame shadowed by a top-level shadow some vCPU runs on (its L4,
+        // or for PAE guests one of the L2s its PDPTEs name).
+        let top = (0..self.sim.vcpu_count()).any(|v| {
+            self.sim.guest_table_of(v) == m
+                || self.sim.st.borrow().vcpus[v]
+                    .shadow_table
+                    .iter()
+                    .any(|s| s.0 != 0 && self.sim.frame(*s).is_some_and(|f| f.back == m.0))
+        });
         acc.user && acc.write && top && why == "sh_remove_shadows: can't find all shadows"
     }
 
@@ -682,9 +692,10 @@ impl Guest {
                 )?;
             }
             Op::LoadCr3 { gfn } => {
-                self.arch_tlb.retain(|(cv, _), _| *cv != v);
-                self.load_cr3(v, gfn);
-                return checker::check_global_flushed(self, Some(v));
+                if self.load_cr3(v, gfn) {
+                    self.arch_tlb.retain(|(cv, _), _| *cv != v);
+                    return checker::check_global_flushed(self, Some(v));
+                }
             }
             Op::Invlpg { va } => {
                 self.arch_tlb.remove(&(v, va >> PAGE_SHIFT));
