@@ -113,7 +113,7 @@ pub fn run(args: &[String]) -> Result {
             .args(["fuzz", "run", "-a", "-s", "none", t])
             .arg("--")
             .arg(format!("-runs={execs}"))
-            .args(["-print_final_stats=1", "-max_len=1024", "-timeout=10"]);
+            .args(["-print_final_stats=1", "-max_len=1024", "-timeout=60"]);
         if jobs > 1 {
             // Parallel jobs split the executions between them; libFuzzer
             // writes each job's output to fuzz-<n>.log in the checkout and
