@@ -465,11 +465,23 @@ impl Guest {
     /// unshadows the page (user-mode page-table writes are not emulated),
     /// the retry re-shadows it on the way to the same write.  The guest
     /// livelocks; Xen stays healthy.
-    pub fn expected_livelock(acc: Access, e: &checker::Expect) -> bool {
+    ///
+    /// Likewise, with CR0.WP clear, a supervisor write through a read-only
+    /// mapping of direct MMIO: the fault handler emulates it (WP=0 case),
+    /// the emulator cannot map MMIO for writing (`emulate_gva_to_mfn`:
+    /// not RAM), the failed emulation unshadows and reports the fault
+    /// fixed, and the guest retries forever.
+    pub fn expected_livelock(&self, v: usize, acc: Access, e: &checker::Expect) -> bool {
         let super::oracle::Outcome::Ok { gpa, walked } = &e.outcome else {
             return false;
         };
-        acc.user && acc.write && walked.iter().any(|a| a >> PAGE_SHIFT == gpa >> PAGE_SHIFT)
+        let self_map =
+            acc.user && acc.write && walked.iter().any(|a| a >> PAGE_SHIFT == gpa >> PAGE_SHIFT);
+        let wp_off_mmio = !acc.user
+            && acc.write
+            && !self.sim.cr3_and_mode(v).2.wp
+            && self.sim.p2m(gpa >> PAGE_SHIFT).1 == P2mType::MmioDirect;
+        self_map || wp_off_mmio
     }
 
     /// Decodes one operation from `b`.
@@ -665,7 +677,9 @@ impl Guest {
                 let before = checker::target_snapshot(self, &expect, va, bytes);
                 let mmio_before = self.sim.mmio_log().len();
                 let seen = match self.access(v, va, acc, bytes, val) {
-                    Err(Violation::NoProgress { .. }) if Self::expected_livelock(acc, &expect) => {
+                    Err(Violation::NoProgress { .. })
+                        if self.expected_livelock(v, acc, &expect) =>
+                    {
                         return checker::check_global(self);
                     }
                     r => r?,

@@ -376,3 +376,21 @@ fn refused_cr3_load_and_pae_top_level_user_write() {
     }
     assert!(g.dead);
 }
+
+/// Long property run finding (seed 2632): with CR0.WP clear, a supervisor
+/// write through a read-only mapping of direct MMIO never completes: the
+/// handler emulates it (the WP=0 case), the emulator cannot write MMIO
+/// through `emulate_gva_to_mfn` (not RAM: unhandleable), so the page is
+/// unshadowed and the fault reported fixed, again and again.  C does the
+/// same (guest-only livelock); the model expects it.
+#[test]
+fn wp_off_write_to_read_only_direct_mmio_livelocks_as_in_c() {
+    let mut rng = Rng::new(2632);
+    let k = rng.bytes(2);
+    let (cfg, sp) = config_from_byte(k[0], k[1]);
+    assert!(!cfg.mode.wp);
+    let mut g = Guest::boot(cfg, sp);
+    if let Err(f) = g.run_bytes(&rng.bytes(3000), 400) {
+        panic!("op {} {:?}: {:?}", f.index, f.op, f.violation);
+    }
+}
