@@ -420,6 +420,55 @@ pub fn check_global_flushed(g: &Guest, flushed: Option<usize>) -> Result<(), Vio
     Ok(())
 }
 
+/// No TLB entry is a writable mapping of an in-sync guest page table
+/// unless the guest itself may still use it: it walked that translation
+/// and has not flushed it since (`Guest::arch_tlb`; Xen never flushes for
+/// a changed L1 entry).  In log-dirty mode no TLB entry at all is a
+/// writable mapping of a clean frame (Xen flushes when it cleans).
+fn check_tlbs(g: &Guest) -> Result<(), Violation> {
+    let s = &g.sim;
+    let st = s.st.borrow();
+    let writable_pt = |m: Mfn| -> bool {
+        s.frame_index(m)
+            .map(|i| {
+                let f = &st.frames[i];
+                f.owner == Owner::Guest && f.page_table && f.shadow_flags & shf::OOS_MAY_WRITE == 0
+            })
+            .unwrap_or(false)
+    };
+    for (v, vs) in st.vcpus.iter().enumerate() {
+        for (page, e) in vs.tlb.iter() {
+            if !e.rw {
+                continue;
+            }
+            let guest_may_use = g.arch_tlb.get(&(v, *page)).is_some_and(|c| {
+                c.iter().any(|&(gpage, _)| {
+                    st.dom
+                        .p2m
+                        .get(gpage as usize)
+                        .is_some_and(|&(m, _)| m == e.mfn)
+                })
+            });
+            if !guest_may_use && writable_pt(e.mfn) {
+                return Err(Violation::State(std::format!(
+                    "vCPU {v}: TLB entry for va page {page:#x} is a writable mapping of in-sync page table {:#x}",
+                    e.mfn.0
+                )));
+            }
+            if st.dom.log_dirty
+                && s.frame_index(e.mfn).map(|j| st.frames[j].owner) == Some(Owner::Guest)
+                && !st.dom.dirty.contains(&e.mfn.0)
+            {
+                return Err(Violation::State(std::format!(
+                    "vCPU {v}: TLB entry writable to clean frame {:#x} (log-dirty)",
+                    e.mfn.0
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_state(g: &Guest) -> Result<(), Violation> {
     let s = &g.sim;
     let st_err = |m: String| Err(Violation::State(m));
@@ -440,7 +489,8 @@ fn check_state(g: &Guest) -> Result<(), Violation> {
             return st_err(std::format!("domain crashed: {why}"));
         }
     }
-    check_shadow_state(s)
+    check_shadow_state(s)?;
+    check_tlbs(g)
 }
 
 /// Reference counts, hash, flags, pool, writable mappings, TLBs.
@@ -602,28 +652,6 @@ pub fn check_shadow_state(s: &Sim) -> Result<(), Violation> {
                 }
             }
             _ => {}
-        }
-    }
-    for (v, vs) in st.vcpus.iter().enumerate() {
-        for (page, e) in vs.tlb.iter() {
-            if !e.rw {
-                continue;
-            }
-            if writable_pt(e.mfn) {
-                return err(std::format!(
-                    "vCPU {v}: TLB entry for va page {page:#x} is a writable mapping of in-sync page table {:#x}",
-                    e.mfn.0
-                ));
-            }
-            if st.dom.log_dirty
-                && s.frame_index(e.mfn).map(|j| st.frames[j].owner) == Some(Owner::Guest)
-                && !st.dom.dirty.contains(&e.mfn.0)
-            {
-                return err(std::format!(
-                    "vCPU {v}: TLB entry writable to clean frame {:#x} (log-dirty)",
-                    e.mfn.0
-                ));
-            }
         }
     }
     Ok(())
