@@ -26,6 +26,9 @@ pub struct Report {
     pub corpus: u64,
     pub exec_per_sec: u64,
     pub findings: Vec<String>,
+    /// Inputs libFuzzer saved as slow (> 10 s on a loaded machine): not
+    /// findings.
+    pub slow: u64,
 }
 
 /// Parses libFuzzer's output (`-print_final_stats=1`).
@@ -60,6 +63,8 @@ pub fn parse(out: &str) -> Report {
                     _ => {}
                 }
             }
+        } else if line.contains("Test unit written to") && line.contains("/slow-unit-") {
+            r.slow += 1;
         } else if line.contains("Test unit written to") || line.contains("panicked at") {
             r.findings.push(line.trim().to_string());
         }
@@ -153,8 +158,10 @@ pub fn run(args: &[String]) -> Result {
             r.corpus,
             r.exec_per_sec,
             secs,
-            if r.findings.is_empty() {
+            if r.findings.is_empty() && r.slow == 0 {
                 "none".to_string()
+            } else if r.findings.is_empty() {
+                format!("none ({} slow inputs saved)", r.slow)
             } else {
                 r.findings.join("; ")
             }
@@ -217,8 +224,11 @@ mod tests {
                 corpus: 80,
                 exec_per_sec: 3333,
                 findings: vec![],
+                slow: 0,
             }
         );
+        let slow = "Test unit written to /w/fuzz/artifacts/guest_ops/slow-unit-9d34\n";
+        assert_eq!((parse(slow).slow, parse(slow).findings.len()), (1, 0));
         let crash = "thread '<unnamed>' panicked at src/sim/guest.rs:1:1:\n==1== ERROR: libFuzzer: deadly signal\n\
                      artifact_prefix='fuzz/artifacts/guest_ops/'; Test unit written to fuzz/artifacts/guest_ops/crash-abc\n";
         assert_eq!(parse(crash).findings.len(), 2);
