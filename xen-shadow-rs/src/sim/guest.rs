@@ -17,7 +17,7 @@ use super::checker::{self, Violation};
 use super::mmu::{Access, Hw};
 use super::platform::{update_cr3, Regs};
 use super::{Config, CpuMode, EmulOutcome, Owner, PendingWrite, Sim};
-use crate::level::G4;
+use crate::level::{G2, G3, G4};
 use crate::types::*;
 
 /// Where the guest maps all of its physical memory (Linux's direct map, one
@@ -791,7 +791,9 @@ pub fn config_from_byte(k: u8, k2: u8) -> (Config, bool) {
 pub fn walk_compare(data: &[u8]) -> Result<(), Violation> {
     let mut b = Bytes::new(data);
     let k = b.u8();
+    let levels = [4u32, 4, 3, 2][usize::from((k >> 4) & 3)];
     let cfg = Config {
+        levels,
         ram: 16,
         pool: 8,
         mode: CpuMode {
@@ -805,6 +807,7 @@ pub fn walk_compare(data: &[u8]) -> Result<(), Violation> {
     };
     let sim = Sim::new(&cfg);
     let gfns = sim.gfn_count();
+    let wide = levels >= 3;
     // Root in gfn 0; entries of gfns 0..4 from the input: a frame number
     // (mostly small, so that walks continue) and raw flag/high bits.
     for t in 0..4u64 {
@@ -824,70 +827,78 @@ pub fn walk_compare(data: &[u8]) -> Result<(), Violation> {
             } else {
                 (raw & 0xfff0_0000_0000_0fff) | (target << PAGE_SHIFT)
             };
-            // Entries 0..3, and the same at 511 (high addresses).
-            let idx = if kind & 0x40 != 0 { 511 - i } else { i };
-            sim.write64(m, idx, e);
+            // Entries 0..3, and the same at the end (high addresses).
+            if wide {
+                let idx = if kind & 0x40 != 0 { 511 - i } else { i };
+                sim.write64(m, idx, e);
+            } else {
+                let idx = if kind & 0x40 != 0 { 1023 - i } else { i };
+                sim.write_bytes(m, idx * 4, 4, e);
+            }
         }
     }
+    let (root, _) = sim.p2m(0);
     {
-        let (root, _) = sim.p2m(0);
         let mut st = sim.st.borrow_mut();
         st.vcpus[0].guest_cr3 = 0;
         st.vcpus[0].guest_table = root;
+        for i in 0..4 {
+            st.vcpus[0].gl3e[i] = sim.read64(root, i);
+        }
     }
+    let pdptes = (levels == 3).then(|| *sim.st.borrow().vcpus[0].gl3e);
     let cpu = super::oracle::Cpu {
-        levels: 4,
+        levels,
         wp: cfg.mode.wp,
-        nxe: cfg.mode.nx,
+        nxe: cfg.mode.nx && levels >= 3,
         smep: cfg.mode.smep,
         smap: cfg.mode.smap,
         pse: true,
         maxphyaddr: sim.maxphysaddr(),
     };
-    let (root, _) = sim.p2m(0);
     for _ in 0..4 {
         let sel = b.u16();
-        let page = u64::from(sel & 3)
-            | (u64::from(sel >> 2 & 3) << 9)
-            | (u64::from(sel >> 4 & 3) << 18)
-            | (u64::from(sel >> 6 & 3) << 27);
-        let mut va = (page << PAGE_SHIFT) | u64::from(b.u16() & 0xfff);
-        if sel & 0x100 != 0 {
-            // The top of each table: the upper half of the address space.
-            va = !va & 0xffff_ffff_ffff_f000 | (va & 0xfff);
-        }
-        for acc in [
-            Access {
-                write: false,
-                user: false,
-                fetch: false,
-            },
-            Access {
-                write: true,
-                user: false,
-                fetch: false,
-            },
-            Access {
-                write: false,
-                user: true,
-                fetch: false,
-            },
-            Access {
-                write: true,
-                user: true,
-                fetch: false,
-            },
-            Access {
-                write: false,
-                user: false,
-                fetch: true,
-            },
-            Access {
-                write: false,
-                user: true,
-                fetch: true,
-            },
+        let lo = u64::from(b.u16() & 0xfff);
+        let bits = |x: u16, sh: u32| u64::from(x & 3) << sh;
+        let va = match levels {
+            4 => {
+                let page =
+                    bits(sel, 0) | bits(sel >> 2, 9) | bits(sel >> 4, 18) | bits(sel >> 6, 27);
+                let va = (page << PAGE_SHIFT) | lo;
+                if sel & 0x100 != 0 {
+                    // The top of each table: the upper half.
+                    !va & 0xffff_ffff_ffff_f000 | lo
+                } else {
+                    va
+                }
+            }
+            3 => {
+                let va =
+                    ((bits(sel, 0) | bits(sel >> 2, 9) | bits(sel >> 4, 18)) << PAGE_SHIFT) | lo;
+                if sel & 0x100 != 0 {
+                    !va & 0xffff_f000 | lo
+                } else {
+                    va
+                }
+            }
+            _ => {
+                let va = ((bits(sel, 0) | bits(sel >> 2, 10)) << PAGE_SHIFT) | lo;
+                if sel & 0x100 != 0 {
+                    !va & 0xffff_f000 | lo
+                } else {
+                    va
+                }
+            }
+        };
+        for (write, user, fetch) in [
+            (false, false, false),
+            (true, false, false),
+            (false, true, false),
+            (true, true, false),
+            (false, false, true),
+            (false, true, true),
         ] {
+            let acc = Access { write, user, fetch };
             let rd = |a: u64, n: u32| -> Option<u64> {
                 let (m, t) = sim.p2m(a >> PAGE_SHIFT);
                 (t.is_ram() && sim.owner(m) == Owner::Guest)
@@ -897,19 +908,23 @@ pub fn walk_compare(data: &[u8]) -> Result<(), Violation> {
                 &cpu,
                 &rd,
                 0,
-                None,
+                pdptes,
                 va,
-                super::oracle::Acc {
-                    write: acc.write,
-                    user: acc.user,
-                    fetch: acc.fetch,
-                },
+                super::oracle::Acc { write, user, fetch },
             );
-            let (ok, gw) = sim.xen_guest_walk::<G4>(0, va, acc.pfec(), root);
-            let got = if ok {
-                crate::walk::guest_walk_to_gpa::<G4>(&gw)
-            } else {
-                u64::MAX
+            let (ok, gw, got) = match levels {
+                4 => {
+                    let (ok, gw) = sim.xen_guest_walk::<G4>(0, va, acc.pfec(), root);
+                    (ok, gw, crate::walk::guest_walk_to_gpa::<G4>(&gw))
+                }
+                3 => {
+                    let (ok, gw) = sim.xen_guest_walk::<G3>(0, va, acc.pfec(), INVALID_MFN);
+                    (ok, gw, crate::walk::guest_walk_to_gpa::<G3>(&gw))
+                }
+                _ => {
+                    let (ok, gw) = sim.xen_guest_walk::<G2>(0, va, acc.pfec(), root);
+                    (ok, gw, crate::walk::guest_walk_to_gpa::<G2>(&gw))
+                }
             };
             let same = match &want {
                 super::oracle::Outcome::Ok { gpa, .. } => ok && got == *gpa,
@@ -918,7 +933,10 @@ pub fn walk_compare(data: &[u8]) -> Result<(), Violation> {
             if !same {
                 return Err(Violation::Access {
                     va,
-                    what: std::format!("{acc:?}: Xen's walk gives ok={ok} gpa={got:#x} pfec={:#x}, oracle {want:?}", gw.pfec),
+                    what: std::format!(
+                        "{levels}-level {acc:?}: Xen's walk gives ok={ok} gpa={got:#x} pfec={:#x}, oracle {want:?}",
+                        gw.pfec
+                    ),
                 });
             }
         }
