@@ -15,6 +15,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=XEN_SHADOW_HEADER");
     println!("cargo:rerun-if-env-changed=XEN_OBJTREE");
     println!("cargo::rustc-check-cfg=cfg(xen_debug)");
+    println!("cargo::rustc-check-cfg=cfg(xen_logdirty_rust)");
 
     if let Some(obj) = env::var_os("XEN_OBJTREE") {
         let config = PathBuf::from(obj).join(".config");
@@ -22,6 +23,10 @@ fn main() {
         let text = std::fs::read_to_string(&config).expect("read Xen .config");
         if text.lines().any(|l| l == "CONFIG_DEBUG=y") {
             println!("cargo:rustc-cfg=xen_debug");
+        }
+        // paging.c's log-dirty bitmap is Rust too (src/port/logdirty.rs).
+        if text.lines().any(|l| l == "CONFIG_PAGING_LOGDIRTY_RUST=y") {
+            println!("cargo:rustc-cfg=xen_logdirty_rust");
         }
     }
 

@@ -11,7 +11,6 @@
 pub mod exports;
 pub mod paging_mode;
 pub mod port;
-mod unported;
 pub mod xen;
 
 use ffi::{xen_bug, xen_printk};
@@ -24,6 +23,14 @@ pub extern "C" fn xen_shadow_rs_init() {
         "Shadow paging: xen-shadow-rs {} (Rust) replaces multi.c for guest levels 2, 3, 4{}\n",
         env!("CARGO_PKG_VERSION"),
         if cfg!(xen_debug) { ", debug" } else { "" }
+    );
+    xen_printk!(
+        "Log-dirty: shadow's ops in Rust, dirty bitmap in {}\n",
+        if cfg!(xen_logdirty_rust) {
+            "Rust (CONFIG_PAGING_LOGDIRTY_RUST)"
+        } else {
+            "C (paging.c)"
+        }
     );
 }
 

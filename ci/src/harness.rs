@@ -81,6 +81,11 @@ impl Mode {
         }
     }
 
+    /// Whether dom0 runs on shadow paging in this mode.
+    fn shadowed(self) -> bool {
+        !matches!(self, Mode::Pv64 | Mode::Pv32Pae)
+    }
+
     fn xen_dom0_args(self) -> &'static str {
         match self {
             Mode::Hvm64 | Mode::Hvm32 | Mode::Hvm32Pse | Mode::Hvm32Pae => {
@@ -156,13 +161,32 @@ pub struct Finished {
     pub seconds: f64,
 }
 
+/// Guest tests an audited boot skips:
+/// * `shadow_pool_pressure` builds thousands of page tables, and the audit
+///   checks every shadow at every fault;
+/// * `pse_bit_ignored` leaves a state that C's own audit rejects ("accessed
+///   bit not propagated", reproduced with the reference's debug build):
+///   without CR4.PSE, guest_walk.c clears PS in its copy of the PDE, so
+///   set_ad_bits' cmpxchg against the guest's PDE (PS still set) fails and
+///   the PDE never gets its A bit, while the shadow is built from the copy.
+pub const AUDIT_SKIP: &str = "shadow_pool_pressure:pse_bit_ignored";
+
 /// One boot: hypervisor + guest + mode.
 pub struct Boot {
     name: String,
     xen: PathBuf,
     guest: PathBuf,
     mode: Mode,
+    /// Xen options added to the mode's (e.g. `shadow-audit`).
+    xen_args: String,
+    /// Guest options added to `mode=` (e.g. `skip=`).
+    guest_args: String,
+    /// Two vCPUs (QEMU `-smp 2`, `dom0_max_vcpus=2`) and only the guest's
+    /// `smp_*` tests: the SMP pass.
+    smp: bool,
     timeout: Duration,
+    /// Extra QEMU arguments (benchmarks).
+    qemu_extra: Vec<String>,
 }
 
 impl Boot {
@@ -187,8 +211,50 @@ impl Boot {
             xen: xen_dir.join("xen"),
             guest,
             mode,
+            xen_args: String::new(),
+            guest_args: String::new(),
+            smp: false,
             timeout: Duration::from_secs(120),
+            qemu_extra: Vec::new(),
         })
+    }
+
+    /// The same boot with the shadow audit on from boot (`shadow-audit`:
+    /// every shadow of the guest's mode is checked against its guest table
+    /// at each page fault; a mismatch BUG()s).
+    /// The audit costs O(shadows) per fault, so the tests that build
+    /// thousands of tables are left out ([`AUDIT_SKIP`]).
+    pub fn audited(mut self) -> Self {
+        self.xen_args.push_str(" shadow-audit");
+        self.guest_args.push_str(" skip=");
+        self.guest_args.push_str(AUDIT_SKIP);
+        self.name.push_str("-audit");
+        self.timeout = Duration::from_secs(600);
+        self
+    }
+
+    /// The same boot with two vCPUs, running only the `smp_*` tests (the
+    /// one-vCPU boots skip them).  Kept separate so that the one-vCPU runs
+    /// keep their shadow-pool size (it grows with vCPUs) and their timing.
+    pub fn smp(mut self) -> Self {
+        self.smp = true;
+        self.guest_args.push_str(" only=smp_");
+        self.name.push_str("-smp");
+        self
+    }
+
+    /// Turns this boot into a benchmark run (`cargo xtask bench`): the
+    /// guest gets `bench=<filter>`, QEMU `-icount shift=0,sleep=off` (the
+    /// TSC counts instructions) and 1600 MiB (the log-dirty benchmarks
+    /// populate a 1 GiB domain), the log name a `-bench` suffix.
+    pub fn bench(mut self, filter: &str, timeout: Duration) -> Self {
+        self.name.push_str("-bench");
+        self.qemu_extra = ["-icount", "shift=0,sleep=off", "-m", "1600"]
+            .map(String::from)
+            .to_vec();
+        self.guest_args.push_str(&format!(" bench={filter}"));
+        self.timeout = timeout;
+        self
     }
 
     pub fn name(&self) -> &str {
@@ -199,17 +265,25 @@ impl Boot {
         let logs = build_dir().join("logs");
         fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
         let log_path = logs.join(format!("{}.log", self.name));
+        let cpus = if self.smp { "2" } else { "1" };
         let append = format!(
-            "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot=false {} dom0_mem=256M,max:256M dom0_max_vcpus=1",
-            self.mode.xen_dom0_args()
+            "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot=false {} dom0_mem=256M,max:256M dom0_max_vcpus={cpus}{}",
+            self.mode.xen_dom0_args(),
+            self.xen_args
         );
         // QEMU's -initrd takes "file args": the dom0 command line follows
         // the file name (commas doubled; we have none).
-        let initrd = format!("{} mode={}", self.guest.display(), self.mode.guest_mode());
+        let initrd = format!(
+            "{} mode={}{}",
+            self.guest.display(),
+            self.mode.guest_mode(),
+            self.guest_args
+        );
         let start = Instant::now();
         let mut child = Command::new("qemu-system-x86_64")
-            .args(["-accel", "tcg", "-m", "512", "-smp", "1", "-no-reboot"])
+            .args(["-accel", "tcg", "-m", "512", "-smp", cpus, "-no-reboot"])
             .args(["-display", "none", "-monitor", "none", "-serial", "stdio"])
+            .args(&self.qemu_extra)
             .arg("-kernel")
             .arg(&self.xen)
             .arg("-append")
@@ -354,6 +428,66 @@ pub fn run_all(boots: Vec<Boot>) -> Vec<(String, Result<Finished>)> {
     results
 }
 
+type Results = Vec<(String, std::result::Result<String, String>)>;
+
+/// Judges boots that come in (reference, rust) pairs of one mode, and
+/// compares each pair's per-test verdicts.
+fn push_pairs(
+    results: &mut Results,
+    finished: Vec<(String, Result<Finished>)>,
+    expects: &[Expect],
+) {
+    for ((name, r), &expect) in finished.iter().zip(expects) {
+        let verdict = match r {
+            Ok(f) => judge(f, expect).map_err(|e| format!("{e} (log {})", f.log_path.display())),
+            Err(e) => Err(e.clone()),
+        };
+        results.push((format!("boot {name}"), verdict));
+    }
+    for pair in finished.chunks(2) {
+        if let [(rname, Ok(rf)), (_, Ok(uf))] = pair {
+            let mode = rname.trim_start_matches("reference-");
+            results.push((
+                format!("same verdicts {mode}"),
+                compare_verdicts(&rf.log, &uf.log),
+            ));
+        }
+    }
+}
+
+/// Debug builds of both hypervisors (CONFIG_DEBUG: ASSERTs, the audit
+/// callbacks) booted in every shadow mode with the shadow audit on from
+/// boot (`shadow-audit`): C's audit judges the reference, the port's the
+/// rust hypervisor, and their verdicts must agree test by test.
+fn debug_audit_pass(src: &Path, guests: &Guests, results: &mut Results) -> Result {
+    let reference = xen::build(src, Variant::Reference, true);
+    results.push((
+        "build reference debug + checks".into(),
+        reference
+            .as_ref()
+            .map(|_| "ok".into())
+            .map_err(Clone::clone),
+    ));
+    let rust = xen::build(src, Variant::Rust, true);
+    results.push((
+        "build rust debug + checks".into(),
+        rust.as_ref().map(|_| "ok".into()).map_err(Clone::clone),
+    ));
+    let (Ok(reference), Ok(rust)) = (&reference, &rust) else {
+        return Ok(());
+    };
+    let mut boots = Vec::new();
+    for &mode in Mode::ALL.iter().filter(|m| m.shadowed()) {
+        if guests.contains_key(mode.guest_mode()) {
+            boots.push(Boot::new(reference, Variant::Reference, true, mode, guests)?.audited());
+            boots.push(Boot::new(rust, Variant::Rust, true, mode, guests)?.audited());
+        }
+    }
+    let expects = vec![Expect::Pass; boots.len()];
+    push_pairs(results, run_all(boots), &expects);
+    Ok(())
+}
+
 /// What a boot is expected to do.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Expect {
@@ -471,7 +605,7 @@ pub fn main_job() -> Result {
 
 /// README command 2: everything (host tests, builds, boots).
 pub fn test_all() -> Result {
-    let mut results: Vec<(String, std::result::Result<String, String>)> = Vec::new();
+    let mut results = Results::new();
     setup::setup()?;
 
     step!("cargo test (host: paging algorithms, xtask)");
@@ -517,41 +651,30 @@ pub fn test_all() -> Result {
     if let (Ok(reference), Ok(rust), Ok(guests)) = (&reference, &rust, &guests) {
         let mut boots = Vec::new();
         let mut expects = Vec::new();
-        for &mode in Mode::ALL {
-            if !guests.contains_key(mode.guest_mode()) {
-                continue;
-            }
-            boots.push(Boot::new(
-                reference,
-                Variant::Reference,
-                false,
-                mode,
-                guests,
-            )?);
-            expects.push(Expect::Pass);
-            boots.push(Boot::new(rust, Variant::Rust, false, mode, guests)?);
-            expects.push(Expect::Pass);
-        }
-        let finished = run_all(boots);
-        for ((name, r), expect) in finished.iter().zip(expects) {
-            let verdict = match r {
-                Ok(f) => {
-                    judge(f, expect).map_err(|e| format!("{e} (log {})", f.log_path.display()))
+        // Every mode with one vCPU, then the SMP pass (two vCPUs, smp_*
+        // tests only), each as a (reference, rust) pair.
+        for smp in [false, true] {
+            for &mode in Mode::ALL {
+                if !guests.contains_key(mode.guest_mode()) {
+                    continue;
                 }
-                Err(e) => Err(e.clone()),
-            };
-            results.push((format!("boot {name}"), verdict));
-        }
-        // Boots come in (reference, rust) pairs per mode.
-        for pair in finished.chunks(2) {
-            if let [(rname, Ok(rf)), (_, Ok(uf))] = pair {
-                let mode = rname.trim_start_matches("reference-");
-                results.push((
-                    format!("same verdicts {mode}"),
-                    compare_verdicts(&rf.log, &uf.log),
-                ));
+                for (dir, v) in [(reference, Variant::Reference), (rust, Variant::Rust)] {
+                    let b = Boot::new(dir, v, false, mode, guests)?;
+                    boots.push(if smp { b.smp() } else { b });
+                    expects.push(Expect::Pass);
+                }
             }
         }
+        push_pairs(&mut results, run_all(boots), &expects);
+    }
+    if let Ok(guests) = &guests {
+        debug_audit_pass(&src, guests, &mut results)?;
+    }
+
+    // Live migration with Debian's toolstack (ci/src/migrate.rs): every
+    // case on both hypervisors, one row each.
+    if let (Ok(reference), Ok(rust)) = (&reference, &rust) {
+        results.extend(crate::migrate::test_rows(reference, rust));
     }
 
     println!("\n{:<50} result", "check");

@@ -6,16 +6,28 @@
 //! cargo xtask setup          install Debian packages and rustup parts
 //! cargo xtask fetch          get and patch the Xen source
 //! cargo xtask build [VARIANT...] [--debug]   reference | rust (default: both)
-//! cargo xtask boot VARIANT MODE [--debug]    boot one guest, print the log
+//! cargo xtask boot VARIANT MODE [--debug] [--audit] [--smp]
+//!                            boot one guest, print the log (--audit:
+//!                            `shadow-audit`; --smp: two vCPUs, smp_* tests only)
 //! cargo xtask status         print docs/status.md from the entry catalogue
 //! cargo xtask fuzz [--execs N] [--jobs J] [TARGET...]   run the fuzz targets
+//! cargo xtask migrate [VARIANT...] [--case NAME]... [--debug] [--verbose] [--no-build]
+//!                     [--break stale=N|logdirty]
+//!                            live-migration test (docs/migration.md)
+//! cargo xtask bench migrate [--case NAME]...  its figures, both hypervisors
+//! cargo xtask bench [--modes m1,m2] [--only OP]   C vs Rust instruction counts
+//! cargo xtask stack [--no-build]   code size and stack figures of both builds
 //! ```
 //! Everything lives under `build/` in the checkout and is rebuilt only when
 //! its inputs change.
 
+mod bench;
+mod dom0;
 mod fuzz;
 mod harness;
+mod migrate;
 mod setup;
+mod stack;
 mod status;
 mod xen;
 
@@ -48,6 +60,8 @@ pub type Result<T = ()> = std::result::Result<T, String>;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let debug = args.iter().any(|a| a == "--debug");
+    let audit = args.iter().any(|a| a == "--audit");
+    let smp = args.iter().any(|a| a == "--smp");
     let words: Vec<&str> = args
         .iter()
         .map(String::as_str)
@@ -57,12 +71,22 @@ fn main() -> ExitCode {
         ["setup"] => setup::setup(),
         ["fetch"] => setup::setup().and_then(|_| xen::fetch().map(|_| ())),
         ["build", variants @ ..] => build(variants, debug),
-        ["boot", variant, mode] => boot(variant, mode, debug),
+        ["boot", variant, mode] => boot(variant, mode, debug, audit, smp),
         ["status"] => {
             print!("{}", status::render());
             Ok(())
         }
         ["run"] => harness::main_job(),
+        ["migrate", ..] => migrate::Options::parse(&args[1..]).and_then(|o| migrate::migrate(&o)),
+        ["bench", "migrate", ..] => {
+            migrate::Options::parse(&args[2..]).and_then(|o| migrate::bench(&o))
+        }
+        ["bench", ..] => {
+            // Its options (`--modes`, `--only`) take values: pass them raw.
+            let raw: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+            bench::bench(&raw)
+        }
+        ["stack"] => stack_cmd(args.iter().any(|a| a == "--no-build")),
         ["test"] => harness::test_all(),
         ["fuzz", ..] => fuzz::run(&args[1..]),
         _ => Err(format!(
@@ -77,6 +101,25 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `--no-build`: analyse the hypervisors already in build/xen/.
+fn stack_cmd(no_build: bool) -> Result {
+    let (reference, rust) = if no_build {
+        (
+            xen::out_dir(xen::Variant::Reference, false),
+            xen::out_dir(xen::Variant::Rust, false),
+        )
+    } else {
+        setup::setup()?;
+        let src = xen::fetch()?;
+        (
+            xen::build(&src, xen::Variant::Reference, false)?,
+            xen::build(&src, xen::Variant::Rust, false)?,
+        )
+    };
+    print!("{}", stack::report(&reference, &rust)?);
+    Ok(())
 }
 
 fn build(variants: &[&str], debug: bool) -> Result {
@@ -96,13 +139,19 @@ fn build(variants: &[&str], debug: bool) -> Result {
     Ok(())
 }
 
-fn boot(variant: &str, mode: &str, debug: bool) -> Result {
+fn boot(variant: &str, mode: &str, debug: bool, audit: bool, smp: bool) -> Result {
     let v = xen::Variant::parse(variant)?;
     setup::setup()?;
     let src = xen::fetch()?;
     let xen = xen::build(&src, v, debug)?;
     let guests = harness::build_guests()?;
-    let run = harness::Boot::new(&xen, v, debug, harness::Mode::parse(mode)?, &guests)?;
+    let mut run = harness::Boot::new(&xen, v, debug, harness::Mode::parse(mode)?, &guests)?;
+    if audit {
+        run = run.audited();
+    }
+    if smp {
+        run = run.smp();
+    }
     let out = run.run()?;
     print!("{}", out.log);
     println!("outcome: {}", out.outcome);

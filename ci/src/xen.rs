@@ -81,7 +81,7 @@ fn apt_options(dir: &Path) -> Result<Vec<String>> {
 }
 
 /// The URI of the machine's Debian bookworm archive (deb822 or one-line).
-fn bookworm_mirror() -> Result<String> {
+pub fn bookworm_mirror() -> Result<String> {
     let mut texts = Vec::new();
     if let Ok(dir) = fs::read_dir("/etc/apt/sources.list.d") {
         for e in dir.flatten() {
@@ -232,7 +232,12 @@ fn fragments(v: Variant, debug: bool) -> Vec<PathBuf> {
 /// Configures (when the fragments changed) and builds one hypervisor;
 /// returns its build directory.  Then proves the result (see `check`).
 pub fn build(src: &Path, v: Variant, debug: bool) -> Result<PathBuf> {
-    let out = out_dir(v, debug);
+    build_at(src, v, debug, out_dir(v, debug))
+}
+
+/// `build` into another build directory (the migration test's deliberately
+/// broken hypervisor, built from another tree).
+pub fn build_at(src: &Path, v: Variant, debug: bool, out: PathBuf) -> Result<PathBuf> {
     fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let xen_src = src.join("xen");
     let mut fragment = String::new();
@@ -375,9 +380,79 @@ pub fn check(xen_src: &Path, out: &Path, v: Variant, debug: bool) -> Result {
             );
         }
     }
+    check_logdirty(out, v)?;
     run(Command::new("sh")
         .arg(xen_src.join("tools/check-endbr.sh"))
         .arg(out.join("xen-syms")))?;
     step!("check-endbr.sh xen-syms: ok");
+    Ok(())
+}
+
+/// Every symbol an object defines, global or local (`nm --defined-only`).
+fn all_defined(obj: &Path) -> Result<BTreeSet<String>> {
+    let text = output(
+        Command::new("nm")
+            .args(["--plugin", "/dev/null", "--defined-only"])
+            .arg(obj),
+    )?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .map(str::to_string)
+        .collect())
+}
+
+/// Log-dirty in Rust (`xen_shadow_rs::entry::LOGDIRTY_EXPORTS`): for each
+/// function whose option is on in this build, the Rust object defines the
+/// symbol and the C object that used to define the function does not; with
+/// the option off (and always in the reference build), the C object still
+/// defines the global ones, so the check is known to look at the right place.
+fn check_logdirty(out: &Path, v: Variant) -> Result {
+    let config = fs::read_to_string(out.join(".config")).map_err(|e| e.to_string())?;
+    let rust = match v {
+        Variant::Rust => symbols(&out.join("arch/x86/mm/shadow/rust_multi.o"), false)?,
+        Variant::Reference => BTreeSet::new(),
+    };
+    let (mut moved, mut kept) = (0, 0);
+    for x in xen_shadow_rs::entry::LOGDIRTY_EXPORTS {
+        let on = config.lines().any(|l| l == x.option.config_line());
+        let c_defines = all_defined(&out.join(x.object))?.contains(x.replaces);
+        if on {
+            if !rust.contains(x.symbol) {
+                return Err(format!(
+                    "{}: the Rust object does not define {}",
+                    x.option.config_line(),
+                    x.symbol
+                ));
+            }
+            if c_defines {
+                return Err(format!(
+                    "{}: {} still defines {}",
+                    x.option.config_line(),
+                    x.object,
+                    x.replaces
+                ));
+            }
+            moved += 1;
+        } else {
+            // (A static C function may be inlined and leave no symbol; the
+            // global ones cannot.)
+            if !c_defines && x.replaces == x.symbol {
+                return Err(format!(
+                    "{} does not define {} (is the check looking at the right object?)",
+                    x.object, x.replaces
+                ));
+            }
+            if rust.contains(x.symbol) {
+                return Err(format!(
+                    "{} is off but the Rust object defines {}",
+                    x.option.config_line(),
+                    x.symbol
+                ));
+            }
+            kept += 1;
+        }
+    }
+    step!("log-dirty: {moved} functions from the Rust object, {kept} from C");
     Ok(())
 }

@@ -196,7 +196,7 @@ struct xsr_emul {
     struct sh_emulate_ctxt sh;
     const struct x86_emulate_ops *ops;
 };
-#define XSR_EMUL_BYTES 1024
+#define XSR_EMUL_BYTES 256
 #define XSR_EMUL_ALIGN 64
 
 /* What x86_emulate() left behind that the fault handler decides on. */

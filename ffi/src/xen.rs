@@ -41,6 +41,20 @@ pub struct Mfn(pub u64);
 /// `INVALID_MFN`.
 pub const INVALID_MFN: Mfn = Mfn(!0);
 
+/// A guest pfn, `pfn_t`: like `mfn_t`, `unsigned long` or a one-member
+/// struct depending on the build, one integer register either way.
+#[repr(transparent)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub struct Pfn(pub u64);
+
+/// `struct xen_domctl_shadow_op` (public/domctl.h), opaque: only the C shims
+/// of `c/logdirty.c` read or write its fields (the guest handle inside it
+/// is a macro-built union).
+#[repr(C)]
+pub struct xen_domctl_shadow_op {
+    _opaque: [u8; 0],
+}
+
 /// Formats into a fixed stack buffer (no allocation in Xen) and prints it
 /// with `printk("%s")`.  Text past the buffer is cut, never overrun.
 pub fn print(args: fmt::Arguments<'_>) {
@@ -266,8 +280,18 @@ pub mod core_shims {
         pub fn xsr_sh_resync_all(v: *mut vcpu, skip: bool, this: bool, others: bool);
         pub fn xsr_oos_snapshot_lookup(d: *mut domain, gmfn: u64) -> u64;
         pub fn xsr_oos_fixup_add(d: *mut domain, gmfn: u64, smfn: u64, off: u64);
-        /// common.c (a real function; empty unless auditing is compiled in).
-        pub fn shadow_audit_tables(v: *mut vcpu);
+
+        // ---- audit (c/audit.c) -----------------------------------------------------
+        pub fn xsr_shadow_audit_enabled() -> bool;
+        pub fn xsr_hash_walk_begin(d: *mut domain) -> bool;
+        pub fn xsr_hash_walk_end(d: *mut domain);
+        pub fn xsr_hash_walk_next(
+            d: *const domain,
+            bucket: *mut u32,
+            pos: *mut *mut c_void,
+            t: *mut u32,
+        ) -> u64;
+        pub fn xsr_oos_hash_is_present(d: *const domain, gmfn: u64) -> bool;
 
         // ---- locks -----------------------------------------------------------------
         pub fn xsr_paging_lock(d: *mut domain);
@@ -316,5 +340,77 @@ pub mod core_shims {
         // ---- TLB ---------------------------------------------------------------------------
         pub fn xsr_flush_tlb_mask_dirty(d: *const domain);
         pub fn xsr_sh_flush_local(d: *const domain);
+    }
+}
+
+/// The shims of `c/logdirty.c` (log-dirty: shadow's ops and the bitmap),
+/// named `xsr_ld_<what they wrap>`.  Frame numbers travel as `u64`.
+///
+/// # Safety (all functions)
+/// `d` must be a live `struct domain`, `sc` the live domctl argument
+/// paging.c passed in; `data` must be readable for `len` bytes.  The
+/// `xsr_ld_preempt` out-pointers must be writable.
+#[allow(improper_ctypes)]
+pub mod logdirty_shims {
+    use super::xen_domctl_shadow_op;
+    use crate::bindings::domain;
+
+    extern "C" {
+        pub fn xsr_ld_field(d: *const domain, f: u32) -> u64;
+        pub fn xsr_ld_set_field(d: *mut domain, f: u32, v: u64);
+        pub fn xsr_ld_preempt(
+            d: *const domain,
+            op: *mut u32,
+            done: *mut u64,
+            i4: *mut u32,
+            i3: *mut u32,
+        ) -> *const domain;
+        pub fn xsr_ld_set_preempt(
+            d: *mut domain,
+            dom: *const domain,
+            op: u32,
+            done: u64,
+            i4: u32,
+            i3: u32,
+        );
+        pub fn xsr_ld_current_domain() -> *const domain;
+        pub fn xsr_ld_alloc_page(d: *mut domain) -> u64;
+        pub fn xsr_ld_free_page(d: *mut domain, mfn: u64);
+        pub fn xsr_ld_gpfn_from_mfn(mfn: u64) -> u64;
+        pub fn xsr_ld_sc_get(
+            sc: *const xen_domctl_shadow_op,
+            op: *mut u32,
+            mode: *mut u32,
+            pages: *mut u64,
+        ) -> bool;
+        pub fn xsr_ld_sc_set(
+            sc: *mut xen_domctl_shadow_op,
+            pages: u64,
+            fault_count: u32,
+            dirty_count: u32,
+        );
+        pub fn xsr_ld_copy_to_bitmap(
+            sc: *mut xen_domctl_shadow_op,
+            off: u64,
+            data: *const u8,
+            len: u32,
+        ) -> u64;
+        pub fn xsr_ld_clear_bitmap(sc: *mut xen_domctl_shadow_op, off: u64, len: u32) -> u64;
+        pub fn xsr_ld_hypercall_preempt_check() -> bool;
+        pub fn xsr_ld_domain_pause(d: *mut domain);
+        pub fn xsr_ld_domain_unpause(d: *mut domain);
+        pub fn xsr_ld_mapped_frames_mark_dirty(d: *mut domain);
+        pub fn xsr_ld_flush_hardware_cached_dirty(d: *mut domain);
+        pub fn xsr_ld_ops_clean(d: *mut domain);
+        pub fn xsr_ld_warn_failed_allocs(d: *const domain, failed: u32);
+        pub fn xsr_ld_p2m_lock(d: *mut domain);
+        pub fn xsr_ld_p2m_unlock(d: *mut domain);
+        pub fn xsr_ld_p2m_change_rw_to_logdirty(d: *mut domain, pfn: u64) -> i32;
+        pub fn xsr_ld_guest_flush_tlb_mask(d: *mut domain);
+        pub fn xsr_ld_shadow_mode_enabled(d: *const domain) -> bool;
+        pub fn xsr_ld_shadow_blow_tables(d: *mut domain);
+        pub fn xsr_ld_set_linux_l3_toplevel(d: *mut domain);
+        pub fn xsr_ld_shadow_one_bit_enable(d: *mut domain) -> i32;
+        pub fn xsr_ld_shadow_one_bit_disable(d: *mut domain) -> i32;
     }
 }

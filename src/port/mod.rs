@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod cr3;
 pub mod fault;
+pub mod logdirty;
 pub mod oos;
 pub mod shadows;
 pub mod validate;

@@ -485,10 +485,39 @@ impl Core for Xen {
         unsafe { c::xsr_oos_fixup_add(d.0, gmfn.0, smfn.0, off) }
     }
 
-    #[inline(always)]
-    fn shadow_audit_tables(&self, v: Vcpu) {
+    // ---- audit -----------------------------------------------------------------
+
+    fn shadow_audit_enabled(&self) -> bool {
+        // SAFETY: reads a boolean set at boot or by a debug key.
+        unsafe { c::xsr_shadow_audit_enabled() }
+    }
+
+    fn shadow_audit_failed(&self, f: &xen_shadow_rs::audit::Failure) {
+        ffi::xen::print(format_args!("{f}"));
+        ffi::xen_bug!()
+    }
+
+    fn for_each_shadow(&self, d: Dom, mut f: impl FnMut(Mfn, u32) -> bool) {
+        // SAFETY: see the module doc; the paging lock is held (the shim
+        // asserts it), so the hash cannot change under the walk.
+        if !unsafe { c::xsr_hash_walk_begin(d.0) } {
+            return;
+        }
+        let (mut bucket, mut pos, mut t) = (0u32, ::core::ptr::null_mut(), 0u32);
+        loop {
+            // SAFETY: the cursor is the shim's own state, started at 0/NULL.
+            let smfn = Mfn(unsafe { c::xsr_hash_walk_next(d.0, &mut bucket, &mut pos, &mut t) });
+            if smfn == xen_shadow_rs::types::INVALID_MFN || f(smfn, t) {
+                break;
+            }
+        }
+        // SAFETY: ends the walk begun above.
+        unsafe { c::xsr_hash_walk_end(d.0) }
+    }
+
+    fn oos_hash_is_present(&self, d: Dom, gmfn: Mfn) -> bool {
         // SAFETY: see the module doc.
-        unsafe { c::shadow_audit_tables(v.0) }
+        unsafe { c::xsr_oos_hash_is_present(d.0, gmfn.0) }
     }
 
     // ---- locks ---------------------------------------------------------------------

@@ -14,7 +14,8 @@
 #   pv32pae       guest32.elf  dom0=shadow        (32-bit PV dom0, shadow)
 #   pv32pae-direct guest32.elf (none)             (32-bit PV dom0 without shadow)
 # GUEST_ARGS are appended to the guest command line, e.g. `only=remap` or
-# `selftest=fail`.  The Xen binary can also be given as $XEN.
+# `selftest=fail`.  The Xen binary can also be given as $XEN.  SMP=2 boots
+# QEMU with -smp 2 and dom0 with dom0_max_vcpus=2 (for the smp_* tests).
 #
 # Builds nothing: run ./build.sh first.  Exit status 0 when the guest printed
 # "N passed, 0 failed" with N > 0 and QEMU exited by itself; 1 otherwise.
@@ -55,10 +56,11 @@ kernel="$here/target/$image"
 # strips the file name and hands the rest to dom0 as its command line.
 # Note: -initrd splits modules at commas, so guest args must not contain any.
 guest_cmdline="mode=$gmode${*:+ $*}"
-xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all $dom0 dom0_mem=256M noreboot=false"
+smp="${SMP:-1}"
+xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all $dom0 dom0_mem=256M dom0_max_vcpus=$smp noreboot=false"
 
 start=$(date +%s.%N)
-timeout "$timeout_s" qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot \
+timeout "$timeout_s" qemu-system-x86_64 -accel tcg -m 512 -smp "$smp" -nographic -no-reboot \
     -kernel "$xen" -append "$xen_cmdline" -initrd "$kernel $guest_cmdline" \
     </dev/null >"$log" 2>&1
 qrc=$?

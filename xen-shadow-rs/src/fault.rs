@@ -8,6 +8,7 @@
 
 use core::sync::atomic::{compiler_fence, Ordering};
 
+use crate::audit::audit_fault;
 use crate::cr3::sh_update_cr3;
 use crate::create::shadow_get_and_create_l1e;
 use crate::emulate::{sh_emulate_pt_write, EmulateFrom};
@@ -298,7 +299,7 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
             continue 'rewalk;
         }
 
-        p.shadow_audit_tables(v);
+        audit_fault::<P, L>(p, v, &gw);
 
         // Get (or build) the shadow chain down to the L1 first: it may
         // promote pages, which changes the rights of the new entry.
@@ -403,7 +404,7 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
         p.log_dirty_fault_count_inc(d);
         p.sh_reset_early_unshadow(v);
         trace_shadow_fixup::<P, L>(p, st.gw.l1e, va);
-        return done(p, v, d, &st);
+        return done::<P, L>(p, v, d, &st);
     };
 
     match tail {
@@ -417,7 +418,7 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
             if p.regs_error_code(regs) & pfec::USER_MODE != 0 {
                 p.sh_remove_shadows(d, st.gmfn, false, true);
                 trace_shadow_emulate_other::<P, L>(p, trc::EMULATE_UNSHADOW_USER, va, st.gfn);
-                return done(p, v, d, &st);
+                return done::<P, L>(p, v, d, &st);
             }
             emulate_readonly::<P, L>(p, v, d, va, regs, &st)
         }
@@ -426,7 +427,7 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
             if !p.guest_mode(regs) {
                 return not_a_shadow_fault::<P, L>(p, v, d, va, &st);
             }
-            p.shadow_audit_tables(v);
+            audit_fault::<P, L>(p, v, &st.gw);
             p.sh_reset_early_unshadow(v);
             p.paging_unlock(d);
             p.put_gfn(d, st.gfn);
@@ -454,8 +455,8 @@ fn fast_path_l1_is_out_of_sync<P: Platform>(p: &P, v: P::Vcpu, va: u64) -> bool 
 }
 
 /// `done:` (multi.c 2626-2632): the fault was fixed.
-fn done<P: Platform>(p: &P, v: P::Vcpu, d: P::Dom, st: &Locked) -> i32 {
-    p.shadow_audit_tables(v);
+fn done<P: Platform, L: GuestLevel>(p: &P, v: P::Vcpu, d: P::Dom, st: &Locked) -> i32 {
+    audit_fault::<P, L>(p, v, &st.gw);
     p.paging_unlock(d);
     p.put_gfn(d, st.gfn);
     EXCRET_FAULT_FIXED
@@ -470,7 +471,7 @@ fn not_a_shadow_fault<P: Platform, L: GuestLevel>(
     va: u64,
     st: &Locked,
 ) -> i32 {
-    p.shadow_audit_tables(v);
+    audit_fault::<P, L>(p, v, &st.gw);
     p.sh_reset_early_unshadow(v);
     p.paging_unlock(d);
     p.put_gfn(d, st.gfn);
@@ -505,7 +506,7 @@ fn emulate_readonly<P: Platform, L: GuestLevel>(
     }
 
     // The emulated write takes the lock again when it touches the tables.
-    p.shadow_audit_tables(v);
+    audit_fault::<P, L>(p, v, &st.gw);
     p.paging_unlock(d);
     p.put_gfn(d, st.gfn);
 

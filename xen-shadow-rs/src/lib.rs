@@ -15,10 +15,12 @@ extern crate std;
 pub mod entry;
 pub mod index;
 pub mod level;
+pub mod logdirty; // log-dirty: shadow's ops (common.c) and the dirty bitmap (paging.c)
 pub mod platform;
 pub mod types;
 
 // The port, one module per area of multi.c (docs/architecture.md).
+pub mod audit; // X, D's sh_audit_gw: the shadow audit
 pub mod cr3; // T: linear entries, detach, update_cr3
 pub mod create; // H, I: shadow creation, get-or-create chains
 pub mod destroy; // J, K: destructors, unhooking

@@ -9,8 +9,12 @@
 //! Recognised words:
 //! - `mode=<hvm64|pv64|hvm32|hvm32pse|hvm32pae>`
 //! - `only=<substring>`: run only tests whose name contains the substring.
+//! - `skip=<test>[:<test>...]`: do not run these tests (exact names; `:`
+//!   because QEMU's -initrd syntax reserves commas).
 //! - `break=<test>`: make that test expect something wrong at one key check
 //!   (shows that the check can fail; see `tests::broken`).
+//! - `bench=<all|substring>`: run the benchmarks (`bench`) instead of the
+//!   tests (docs/benchmarks.md).
 
 use crate::global::Global;
 use crate::Mode;
@@ -77,6 +81,11 @@ pub fn mode() -> Result<Option<Mode>, &'static str> {
             .map(Some)
             .ok_or_else(|| core::str::from_utf8(v).unwrap_or("?")),
     }
+}
+
+/// Whether `skip=` names the test.
+pub fn skipped(name: &str) -> bool {
+    value("skip").is_some_and(|v| v.split(|&b| b == b':').any(|n| n == name.as_bytes()))
 }
 
 /// Test-name filter from `only=`.

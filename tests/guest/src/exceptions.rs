@@ -57,10 +57,14 @@ pub fn vector_name(v: u8) -> &'static str {
     NAMES.get(v as usize).copied().unwrap_or("vec?")
 }
 
-/// Fault recorded by the last probe, if any.
-static LAST_FAULT: Global<Option<Fault>> = Global::new(None);
-/// Target of the running `exec` probe (0 when none).
-static EXEC_TARGET: Global<usize> = Global::new(0);
+/// Fault recorded by the last probe, if any, per vCPU (`smp::cpu_id`).
+static LAST_FAULT: [Global<Option<Fault>>; 2] = [Global::new(None), Global::new(None)];
+/// Target of the running `exec` probe (0 when none), per vCPU.
+static EXEC_TARGET: [Global<usize>; 2] = [Global::new(0), Global::new(0)];
+
+fn last_fault() -> &'static Global<Option<Fault>> {
+    &LAST_FAULT[crate::smp::cpu_id()]
+}
 
 /// Called by the assembly exception entry with the saved register frame.
 #[no_mangle]
@@ -81,28 +85,33 @@ extern "C" fn exception_dispatch(frame: &mut TrapFrame) {
         ip,
     };
 
+    let cpu = crate::smp::cpu_id();
     if let Some(&[_, fixup]) = arch::extable().iter().find(|e| e[0] == ip) {
-        LAST_FAULT.set(Some(fault));
+        LAST_FAULT[cpu].set(Some(fault));
         frame.set_ip(fixup);
         return;
     }
-    if ip != 0 && ip == EXEC_TARGET.get() {
+    if ip != 0 && ip == EXEC_TARGET[cpu].get() {
         // Instruction fetch at the target of `probe_exec` faulted.
-        LAST_FAULT.set(Some(fault));
+        LAST_FAULT[cpu].set(Some(fault));
         frame.set_ip(&raw const arch::probe_exec_landing as usize);
         return;
+    }
+    if cpu == 1 {
+        // The AP never prints; the boot vCPU reports it.
+        crate::smp::ap_fatal(crate::smp::Fatal::Exception(fault));
     }
     crate::report::unexpected_exception(fault, frame)
 }
 
 /// Read 32 bits at `addr`, catching any exception.
 pub fn read32(addr: usize) -> Result<u32, Fault> {
-    LAST_FAULT.set(None);
+    last_fault().set(None);
     // SAFETY: the probe's access is covered by the exception table: if it
     // faults, the handler resumes after it and we report the fault.  The
     // caller chooses addresses that, if mapped, may be read.
     let v = unsafe { arch::probe_read32(addr) };
-    match LAST_FAULT.get() {
+    match last_fault().get() {
         None => Ok(v),
         Some(f) => Err(f),
     }
@@ -111,14 +120,15 @@ pub fn read32(addr: usize) -> Result<u32, Fault> {
 /// Execute the code at `addr` (which must be a `ret` instruction if it is
 /// reachable), catching an exception raised by fetching it.
 pub fn exec(addr: usize) -> Result<(), Fault> {
-    LAST_FAULT.set(None);
-    EXEC_TARGET.set(addr);
+    let cpu = crate::smp::cpu_id();
+    LAST_FAULT[cpu].set(None);
+    EXEC_TARGET[cpu].set(addr);
     // SAFETY: the caller maps `addr` to a frame starting with `ret` (0xc3),
     // or not at all / non-executable, in which case the fetch faults at
     // `addr` and the handler resumes in `probe_exec_landing`.
     unsafe { arch::probe_exec(addr) };
-    EXEC_TARGET.set(0);
-    match LAST_FAULT.get() {
+    EXEC_TARGET[cpu].set(0);
+    match LAST_FAULT[cpu].get() {
         None => Ok(()),
         Some(f) => Err(f),
     }
@@ -126,10 +136,10 @@ pub fn exec(addr: usize) -> Result<(), Fault> {
 
 /// Write 32 bits at `addr`, catching any exception.
 pub fn write32(addr: usize, val: u32) -> Result<(), Fault> {
-    LAST_FAULT.set(None);
+    last_fault().set(None);
     // SAFETY: as for `read32`; callers only target test frames they own.
     unsafe { arch::probe_write32(addr, val) };
-    match LAST_FAULT.get() {
+    match last_fault().get() {
         None => Ok(()),
         Some(f) => Err(f),
     }

@@ -1,4 +1,6 @@
-//! A minimal global-variable cell for a single-CPU kernel.
+//! A minimal global-variable cell.  The kernel mostly runs on one vCPU; the
+//! second one (`smp`) only touches what a test shares with it, with the
+//! test's own ordering (atomics in `smp`).
 
 use core::cell::UnsafeCell;
 
@@ -10,7 +12,8 @@ use core::cell::UnsafeCell;
 /// points (e.g. across a probe that may fault).
 pub struct Global<T>(UnsafeCell<T>);
 
-// SAFETY: there is exactly one CPU and no preemption; see the type docs.
+// SAFETY: no preemption; state shared with the second vCPU is handed over
+// through the mailbox in `smp` (acquire/release atomics), see the module docs.
 unsafe impl<T> Sync for Global<T> {}
 
 impl<T: Copy> Global<T> {

@@ -25,12 +25,14 @@
 mod console;
 
 mod arch;
+mod bench;
 mod cmdline;
 mod exceptions;
 mod frames;
 mod global;
 mod paging;
 mod report;
+mod smp;
 mod tests;
 mod xen;
 
@@ -175,6 +177,9 @@ pub fn kmain(boot: BootInfo) -> ! {
     };
     println!("mode {}: paging ready ({})", mode, mmu.describe());
 
+    if cmdline::value("bench").is_some() {
+        bench::run(mode, mmu)
+    }
     tests::run_all(mode, mmu)
 }
 

@@ -110,6 +110,7 @@ impl fmt::Display for Error {
     }
 }
 
+#[derive(Clone, Copy)]
 pub struct PvInfo {
     /// pfn -> mfn array (start_info.mfn_list), `unsigned long` entries.
     p2m: *const usize,
@@ -206,8 +207,8 @@ impl Mmu {
         }
     }
 
-    /// Write an entry the normal way for this backend.
-    pub fn write(&mut self, s: Slot, val: u64) -> Result<(), Error> {
+    /// Write an entry the normal way for this backend (either vCPU may).
+    pub fn write(&self, s: Slot, val: u64) -> Result<(), Error> {
         match &self.backend {
             Backend::Native => {
                 self.write_direct(s, val);
@@ -382,6 +383,106 @@ impl Mmu {
                 };
                 let rc = xen::mmuext_op(&[op]);
                 assert!(rc == 0, "MMUEXT_TLB_FLUSH_LOCAL failed: {}", rc);
+            }
+        }
+    }
+
+    /// Flush every vCPU's TLB: `HVMOP_flush_tlbs` (HVM; for a shadowed
+    /// guest Xen also brings all vCPUs' shadows up to date) or
+    /// `MMUEXT_TLB_FLUSH_ALL` (PV).
+    pub fn flush_all_vcpus(&self) {
+        match self.backend {
+            Backend::Native => {
+                let rc = xen::hvm_flush_tlbs();
+                assert!(rc == 0, "HVMOP_flush_tlbs failed: {}", rc);
+            }
+            Backend::Pv(_) => {
+                let op = xen::MmuExtOp {
+                    cmd: xen::MMUEXT_TLB_FLUSH_ALL,
+                    arg1: 0,
+                    arg2: 0,
+                };
+                let rc = xen::mmuext_op(&[op]);
+                assert!(rc == 0, "MMUEXT_TLB_FLUSH_ALL failed: {}", rc);
+            }
+        }
+    }
+
+    /// Drop `va` from every vCPU's TLB: `MMUEXT_INVLPG_ALL` (PV); HVM has
+    /// no per-page variant, so `HVMOP_flush_tlbs`.
+    pub fn flush_va_all_vcpus(&self, va: u64) {
+        match self.backend {
+            Backend::Native => self.flush_all_vcpus(),
+            Backend::Pv(_) => {
+                let op = xen::MmuExtOp {
+                    cmd: xen::MMUEXT_INVLPG_ALL,
+                    arg1: va as usize,
+                    arg2: 0,
+                };
+                let rc = xen::mmuext_op(&[op]);
+                assert!(rc == 0, "MMUEXT_INVLPG_ALL failed: {}", rc);
+            }
+        }
+    }
+
+    /// Another address space with this one's format and backend, rooted at
+    /// the (already built) top-level table `root`.
+    pub fn sibling(&self, root: u64) -> Mmu {
+        Mmu {
+            fmt: self.fmt,
+            root,
+            backend: match &self.backend {
+                Backend::Native => Backend::Native,
+                Backend::Pv(pv) => Backend::Pv(*pv),
+            },
+            nx: self.nx,
+        }
+    }
+
+    /// PV: make the top-level table (a filled data frame) a page table:
+    /// map it read-only and pin it (L4, or L3 for PAE), so that Xen
+    /// validates it and `activate` can load it.  Nothing to do for HVM.
+    pub fn pin_root(&self) -> Result<(), Error> {
+        if !self.is_pv() {
+            return Ok(());
+        }
+        self.protect_table(self.root)?;
+        let op = xen::MmuExtOp {
+            cmd: if self.fmt == Format::Pae {
+                xen::MMUEXT_PIN_L3_TABLE
+            } else {
+                xen::MMUEXT_PIN_L4_TABLE
+            },
+            arg1: (self.addr_field(self.root) >> 12) as usize,
+            arg2: 0,
+        };
+        match xen::mmuext_op(&[op]) {
+            0 => Ok(()),
+            rc => Err(Error::Hypercall {
+                what: "MMUEXT_PIN_L*_TABLE",
+                rc,
+            }),
+        }
+    }
+
+    /// Load this address space on the calling vCPU: CR3 (HVM) or
+    /// `MMUEXT_NEW_BASEPTR` (PV, kernel mode).
+    ///
+    /// # Safety
+    /// The address space must map the running code, stack and data where
+    /// the current one does.
+    pub unsafe fn activate(&self) {
+        match self.backend {
+            // SAFETY: the caller guarantees the mappings.
+            Backend::Native => unsafe { arch::write_cr3(self.root as usize) },
+            Backend::Pv(_) => {
+                let op = xen::MmuExtOp {
+                    cmd: xen::MMUEXT_NEW_BASEPTR,
+                    arg1: (self.addr_field(self.root) >> 12) as usize,
+                    arg2: 0,
+                };
+                let rc = xen::mmuext_op(&[op]);
+                assert!(rc == 0, "MMUEXT_NEW_BASEPTR failed: {}", rc);
             }
         }
     }

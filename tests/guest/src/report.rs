@@ -116,6 +116,12 @@ pub fn unexpected_exception(f: Fault, frame: &crate::arch::TrapFrame) -> ! {
 }
 
 pub fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    if crate::smp::cpu_id() == 1 {
+        // The AP never prints; the boot vCPU reports it.
+        crate::smp::ap_fatal(crate::smp::Fatal::Panic {
+            line: info.location().map_or(0, |l| l.line()),
+        });
+    }
     enter_dying();
     crate::console::newline_if_partial();
     // One line: "panic at file:line: message".

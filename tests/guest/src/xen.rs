@@ -16,11 +16,13 @@ pub mod nr {
     pub const UPDATE_VA_MAPPING: usize = 14;
     pub const XEN_VERSION: usize = 17;
     pub const CONSOLE_IO: usize = 18;
+    pub const VCPU_OP: usize = 24;
     pub const VM_ASSIST: usize = 21;
     /// Special: never returns, only entered by `jmp` (see the PV exception exit).
     pub const IRET: usize = 23;
     pub const MMUEXT_OP: usize = 26;
     pub const SCHED_OP: usize = 29;
+    pub const HVM_OP: usize = 34;
 }
 
 pub const DOMID_SELF: usize = 0x7ff0;
@@ -45,11 +47,24 @@ pub const MMU_NORMAL_PT_UPDATE: u64 = 0;
 
 // mmuext_op commands.
 pub const MMUEXT_PIN_L1_TABLE: u32 = 0;
+pub const MMUEXT_PIN_L3_TABLE: u32 = 2;
 pub const MMUEXT_PIN_L4_TABLE: u32 = 3;
 pub const MMUEXT_UNPIN_TABLE: u32 = 4;
 pub const MMUEXT_NEW_BASEPTR: u32 = 5;
 pub const MMUEXT_TLB_FLUSH_LOCAL: u32 = 6;
 pub const MMUEXT_INVLPG_LOCAL: u32 = 7;
+pub const MMUEXT_TLB_FLUSH_ALL: u32 = 10;
+pub const MMUEXT_INVLPG_ALL: u32 = 11;
+
+// vcpu_op commands (vcpu.h).
+pub const VCPUOP_INITIALISE: usize = 0;
+pub const VCPUOP_UP: usize = 1;
+
+// hvm_op commands (hvm/hvm_op.h).
+pub const HVMOP_FLUSH_TLBS: usize = 5;
+
+/// `-ENOENT`: e.g. VCPUOP_initialise for a vCPU the domain does not have.
+pub const ENOENT: isize = -2;
 
 // update_va_mapping flags.
 pub const UVMF_NONE: usize = 0;
@@ -258,3 +273,94 @@ pub fn vm_assist(cmd: usize, ty: usize) -> isize {
 pub fn set_trap_table(table: &[TrapInfo]) -> isize {
     hypercall(nr::SET_TRAP_TABLE, table.as_ptr() as usize, 0, 0, 0, 0)
 }
+
+/// `HYPERVISOR_vcpu_op(cmd, vcpuid, arg)`.  `arg` points at the command's
+/// structure (or is 0).
+pub fn vcpu_op(cmd: usize, vcpu: usize, arg: usize) -> isize {
+    hypercall(nr::VCPU_OP, cmd, vcpu, arg, 0, 0)
+}
+
+/// `HVMOP_flush_tlbs`: flush the TLBs of all of our vCPUs (HVM only; for a
+/// shadow-paged guest Xen also brings every vCPU's shadows up to date).
+pub fn hvm_flush_tlbs() -> isize {
+    hypercall(nr::HVM_OP, HVMOP_FLUSH_TLBS, 0, 0, 0, 0)
+}
+
+/// `struct vcpu_hvm_x86_32` (hvm/hvm_vcpu.h).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct VcpuHvmX86_32 {
+    pub eax: u32,
+    pub ecx: u32,
+    pub edx: u32,
+    pub ebx: u32,
+    pub esp: u32,
+    pub ebp: u32,
+    pub esi: u32,
+    pub edi: u32,
+    pub eip: u32,
+    pub eflags: u32,
+    pub cr0: u32,
+    pub cr3: u32,
+    pub cr4: u32,
+    pub pad1: u32,
+    pub efer: u64,
+    pub cs_base: u32,
+    pub ds_base: u32,
+    pub ss_base: u32,
+    pub es_base: u32,
+    pub tr_base: u32,
+    pub cs_limit: u32,
+    pub ds_limit: u32,
+    pub ss_limit: u32,
+    pub es_limit: u32,
+    pub tr_limit: u32,
+    pub cs_ar: u16,
+    pub ds_ar: u16,
+    pub ss_ar: u16,
+    pub es_ar: u16,
+    pub tr_ar: u16,
+    pub pad2: [u16; 3],
+}
+
+/// `struct vcpu_hvm_x86_64` (hvm/hvm_vcpu.h); segments are implied (flat,
+/// 64-bit code).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct VcpuHvmX86_64 {
+    pub rax: u64,
+    pub rcx: u64,
+    pub rdx: u64,
+    pub rbx: u64,
+    pub rsp: u64,
+    pub rbp: u64,
+    pub rsi: u64,
+    pub rdi: u64,
+    pub rip: u64,
+    pub rflags: u64,
+    pub cr0: u64,
+    pub cr3: u64,
+    pub cr4: u64,
+    pub efer: u64,
+}
+
+pub const VCPU_HVM_MODE_32B: u32 = 0;
+pub const VCPU_HVM_MODE_64B: u32 = 1;
+
+/// `struct vcpu_hvm_context`: mode, pad, then the union (the 32-bit
+/// variant is the larger one, 104 bytes, 8-aligned).
+#[repr(C)]
+pub struct VcpuHvmContext {
+    pub mode: u32,
+    pub pad: u32,
+    pub regs: VcpuHvmRegs,
+}
+
+#[repr(C)]
+pub union VcpuHvmRegs {
+    pub x86_32: VcpuHvmX86_32,
+    pub x86_64: VcpuHvmX86_64,
+}
+
+const _: () = assert!(core::mem::size_of::<VcpuHvmX86_32>() == 120);
+const _: () = assert!(core::mem::size_of::<VcpuHvmContext>() == 128);

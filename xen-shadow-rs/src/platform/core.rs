@@ -179,8 +179,23 @@ pub trait Core {
     fn oos_snapshot_lookup(&self, d: Self::Dom, gmfn: Mfn) -> Mfn;
     /// `oos_fixup_add(d, gmfn, smfn, off)`.
     fn oos_fixup_add(&self, d: Self::Dom, gmfn: Mfn, smfn: Mfn, off: u64);
-    /// `shadow_audit_tables(v)` (no-op in release builds).
-    fn shadow_audit_tables(&self, v: Self::Vcpu);
+
+    // ---- audit (crate::audit) ------------------------------------------------
+    /// Whether the shadow audit is switched on (debug Xen: common.c's
+    /// `shadow_audit_enable`; release Xen: the port's own switch; both set
+    /// by the `shadow-audit` boot option and toggled by debug key `O`).
+    fn shadow_audit_enabled(&self) -> bool;
+    /// Reports an audit failure (Xen: C's message, then BUG()).
+    fn shadow_audit_failed(&self, f: &crate::audit::Failure);
+    /// Calls `f(smfn, type)` on every shadow (head page) in the domain's
+    /// hash until it returns true, with the hash kept from reordering its
+    /// chains meanwhile (C's `hash_vcpu_foreach` without the callback
+    /// table).  `f` may look shadows up but must not add or remove any.
+    /// Paging lock held.
+    fn for_each_shadow(&self, d: Self::Dom, f: impl FnMut(Mfn, u32) -> bool);
+    /// Whether some vCPU's out-of-sync hash holds `gmfn` (the check of C's
+    /// `oos_audit_hash_is_present`, without its BUG()).
+    fn oos_hash_is_present(&self, d: Self::Dom, gmfn: Mfn) -> bool;
 
     // ---- locks ---------------------------------------------------------------
     /// `paging_lock(d)`, `paging_lock_recursive(d)`, `paging_unlock(d)`,

@@ -33,7 +33,7 @@ impl Table {
     /// such as a PAE guest CR3 inside a page, are `Table` + index.)
     #[inline]
     fn check(i: usize, width: usize) -> usize {
-        let off = i.checked_mul(width).unwrap_or(usize::MAX);
+        let off = i.saturating_mul(width);
         assert!(
             off + width <= PAGE_SIZE as usize,
             "page-table index out of range"

@@ -490,7 +490,17 @@ fn check_state(g: &Guest) -> Result<(), Violation> {
         }
     }
     check_shadow_state(s)?;
-    check_tlbs(g)
+    check_tlbs(g)?;
+    // The port's own audit (crate::audit, C's block X) over every shadow.
+    for v in 0..s.vcpu_count() {
+        s.lock_recursive();
+        let r = by_level!(s.levels(), crate::audit::audit_tables(s, v as u32));
+        s.unlock();
+        if let Err(f) = r {
+            return Err(Violation::State(std::format!("audit: {f}")));
+        }
+    }
+    Ok(())
 }
 
 /// Reference counts, hash, flags, pool, writable mappings, TLBs.

@@ -814,7 +814,7 @@ impl Sim {
     }
 
     /// The (vCPU, slot) of `gmfn` in the OOS tables.
-    fn oos_find(&self, gmfn: Mfn) -> Option<(usize, usize)> {
+    pub(crate) fn oos_find(&self, gmfn: Mfn) -> Option<(usize, usize)> {
         let st = self.st.borrow();
         for (v, vs) in st.vcpus.iter().enumerate() {
             let mut idx = (gmfn.0 % OOS_PAGES as u64) as usize;

@@ -259,7 +259,32 @@ impl Core for Sim {
     fn oos_fixup_add(&self, _d: u32, gmfn: Mfn, smfn: Mfn, off: u64) {
         self.sim_oos_fixup_add(gmfn, smfn, off)
     }
-    fn shadow_audit_tables(&self, _v: u32) {}
+    fn shadow_audit_enabled(&self) -> bool {
+        // Always on in the simulator: the port's audit (crate::audit) runs
+        // from every fault, besides the checker's own invariants.
+        true
+    }
+    fn shadow_audit_failed(&self, f: &crate::audit::Failure) {
+        panic!("shadow audit failed: {f}");
+    }
+    fn for_each_shadow(&self, _d: u32, mut f: impl FnMut(Mfn, u32) -> bool) {
+        let all: std::vec::Vec<(u32, Mfn)> = self
+            .st
+            .borrow()
+            .dom
+            .hash
+            .iter()
+            .map(|((_, t), m)| (*t, *m))
+            .collect();
+        for (t, m) in all {
+            if f(m, t) {
+                break;
+            }
+        }
+    }
+    fn oos_hash_is_present(&self, _d: u32, gmfn: Mfn) -> bool {
+        self.oos_find(gmfn).is_some()
+    }
 
     fn paging_lock(&self, _d: u32) {
         self.lock()

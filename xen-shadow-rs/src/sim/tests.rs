@@ -425,3 +425,29 @@ fn stale_tlb_entry_of_a_new_page_table_until_the_guest_flushes() {
     g.step(Op::Invlpg { va: page }).unwrap();
     assert!(g.sim.st.borrow().vcpus[0].tlb.get(&(page >> 12)).is_none());
 }
+
+/// Found by running the port's audit (crate::audit) in the simulator: a
+/// direct-MMIO frame inside a guest superpage gets an FL1 entry with cache
+/// attributes (PWT|PCD from get_pat_flags), which C's sh_audit_fl1_table
+/// whitelist (and the port's first version) rejected.
+#[test]
+fn audit_accepts_fl1_cache_attributes_of_direct_mmio() {
+    let sl1e = (0x10_002cu64 << 12) | 0x3d; // P|U|PWT|PCD|A
+    assert!(crate::audit::fl1_flags_ok(sl1e));
+    assert!(!crate::audit::fl1_flags_ok(
+        (0x10_002cu64 << 12) | 0x3d | 0x100
+    )); // GLOBAL
+        // And end to end: a guest whose direct map is one superpage touches
+        // its direct-MMIO frame; the audit runs after every operation.
+    let mut g = Guest::boot(Config::default(), true);
+    let gfn = g.sim.gfn_count() - 1;
+    assert_eq!(g.sim.p2m(gfn).1, crate::types::P2mType::MmioDirect);
+    g.step(Op::Access {
+        va: PHYSMAP + (gfn << 12),
+        acc: R,
+        bytes: 8,
+        val: 0,
+    })
+    .unwrap();
+    checker::check_full(&g).unwrap();
+}

@@ -118,3 +118,53 @@ pub fn init_hvm_hypercall_page() -> bool {
     }
     false
 }
+
+/// The current stack pointer (tells the two vCPUs apart, see `smp`).
+pub fn stack_pointer() -> usize {
+    let sp: usize;
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: copies RSP into a register.
+    unsafe {
+        asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags))
+    };
+    #[cfg(target_arch = "x86")]
+    // SAFETY: copies ESP into a register.
+    unsafe {
+        asm!("mov {}, esp", out(reg) sp, options(nomem, nostack, preserves_flags))
+    };
+    sp
+}
+
+/// `struct vcpu_guest_context` (arch-x86/xen.h) for a PV vCPU of this
+/// image's width: `unsigned long` is `usize`, `CpuUserRegs` is the
+/// arch-specific register block.
+#[repr(C)]
+pub struct VcpuGuestContext {
+    pub fpu_ctxt: [u8; 512],
+    pub flags: usize,
+    pub user_regs: super::CpuUserRegs,
+    pub trap_ctxt: [crate::xen::TrapInfo; 256],
+    pub ldt_base: usize,
+    pub ldt_ents: usize,
+    pub gdt_frames: [usize; 16],
+    pub gdt_ents: usize,
+    pub kernel_ss: usize,
+    pub kernel_sp: usize,
+    pub ctrlreg: [usize; 8],
+    pub debugreg: [usize; 8],
+    pub callbacks: super::PvCallbacks,
+    pub vm_assist: usize,
+    #[cfg(target_arch = "x86_64")]
+    pub fs_base: u64,
+    #[cfg(target_arch = "x86_64")]
+    pub gs_base_kernel: u64,
+    #[cfg(target_arch = "x86_64")]
+    pub gs_base_user: u64,
+}
+
+/// `VGCF_in_kernel`: the vCPU starts in kernel mode.
+pub const VGCF_IN_KERNEL: usize = 1 << 2;
+
+/// One context, filled by `ap_initialise` on the boot vCPU only.
+pub static AP_PV_CONTEXT: crate::global::Global<core::mem::MaybeUninit<VcpuGuestContext>> =
+    crate::global::Global::new(core::mem::MaybeUninit::zeroed());

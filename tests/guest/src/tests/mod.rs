@@ -93,6 +93,8 @@ mod linear;
 mod oos;
 mod pressure;
 mod pt_writes;
+mod pv;
+mod smp;
 mod spaces;
 
 /// `break=<test name>` on the command line: the named test deliberately
@@ -955,7 +957,7 @@ const TESTS: &[Test] = &[
     Test {
         name: "many_address_spaces",
         run: spaces::many_address_spaces,
-        applies: hvm,
+        applies: all,
     },
     Test {
         name: "pt_page_reuse",
@@ -976,6 +978,47 @@ const TESTS: &[Test] = &[
         name: "mmio_lapic",
         run: faults::mmio_lapic,
         applies: hvm,
+    },
+    Test {
+        name: "pv_linear_pt",
+        run: pv::pv_linear_pt,
+        applies: pv,
+    },
+    Test {
+        name: "pv_ptwr_via_alias",
+        run: pv::pv_ptwr_via_alias,
+        applies: pv,
+    },
+    Test {
+        name: "mmio_vga",
+        run: pv::mmio_vga,
+        applies: all,
+    },
+    // Two vCPUs (skipped with one).
+    Test {
+        name: "smp_pte_race",
+        run: smp::smp_pte_race,
+        applies: all,
+    },
+    Test {
+        name: "smp_remap_flush",
+        run: smp::smp_remap_flush,
+        applies: all,
+    },
+    Test {
+        name: "smp_fault_fresh",
+        run: smp::smp_fault_fresh,
+        applies: all,
+    },
+    Test {
+        name: "smp_notpresent_flip",
+        run: smp::smp_notpresent_flip,
+        applies: all,
+    },
+    Test {
+        name: "smp_cr3_switch",
+        run: smp::smp_cr3_switch,
+        applies: all,
     },
     // Last: it uses up the rest of the 32-bit address space.
     Test {
@@ -1005,7 +1048,9 @@ fn selected(t: &Test, mode: Mode) -> bool {
     if let Some(rest) = t.name.strip_prefix("selftest_") {
         return crate::cmdline::value("selftest").is_some_and(|v| v == rest.as_bytes());
     }
-    (t.applies)(mode) && crate::cmdline::only().is_none_or(|f| t.name.contains(f))
+    (t.applies)(mode)
+        && crate::cmdline::only().is_none_or(|f| t.name.contains(f))
+        && !crate::cmdline::skipped(t.name)
 }
 
 pub fn run_all(mode: Mode, mmu: Mmu) -> ! {

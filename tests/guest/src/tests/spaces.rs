@@ -18,10 +18,15 @@ fn private_va(fmt: Format) -> u64 {
     }
 }
 
-/// HVM: a copy of the current address space whose top-level table (PAE:
+/// A copy of the current address space whose top-level table (PAE: also
 /// the level-2 table of the top GiB) is its own, so that `va` can be
-/// mapped privately.
-fn private_space(ctx: &mut Ctx, va: u64) -> Result<Mmu, Failure> {
+/// mapped privately.  PV: the copies are made as data, then the root is
+/// pinned (Xen validates it and fills its own slots) and the caller maps
+/// `va` with hypercalls; `va` must lie in the top GiB for PAE.
+pub(super) fn private_space(ctx: &mut Ctx, va: u64) -> Result<Mmu, Failure> {
+    if ctx.mmu.is_pv() {
+        return pv_private_space(ctx, va);
+    }
     let mut other = ctx.mmu.clone_root()?;
     if ctx.mmu.fmt == Format::Pae {
         let old_l2 = ctx.mmu.entry_pa(ctx.mmu.read(Slot {
@@ -64,37 +69,84 @@ fn private_space(ctx: &mut Ctx, va: u64) -> Result<Mmu, Failure> {
     Ok(other)
 }
 
+fn pv_private_space(ctx: &mut Ctx, va: u64) -> Result<Mmu, Failure> {
+    let m = &ctx.mmu;
+    let (n, private_top) = match m.fmt {
+        Format::Pae => (4, 3),
+        _ => (512, ((va >> 39) & 511) as usize),
+    };
+    let root = frames::alloc();
+    for i in 0..n {
+        let mut v = m.read(Slot {
+            table: m.root,
+            index: i,
+        });
+        if i == private_top {
+            if m.fmt == Format::Pae {
+                // Slot 3's L2 (with Xen's mappings) cannot be shared
+                // between L3s: give the copy its own, without `va`.
+                let old_l2 = m.entry_pa(v);
+                let l2 = frames::alloc();
+                for j in 0..512 {
+                    let e = m.read(Slot {
+                        table: old_l2,
+                        index: j,
+                    });
+                    let j_va = 0xc000_0000u64 + ((j as u64) << 21);
+                    let keep = j_va >> 21 != va >> 21;
+                    direct_write64(l2 + 8 * j as u64, if keep { e } else { 0 });
+                }
+                m.protect_table(l2)?;
+                v = m.addr_field(l2) | (v & 0xfff);
+            } else {
+                v = 0;
+            }
+        }
+        direct_write64(root + (8 * i) as u64, v);
+    }
+    let other = m.sibling(root);
+    other.pin_root()?;
+    Ok(other)
+}
+
+/// 64-bit store to a data frame in the direct view.
+fn direct_write64(pa: u64, v: u64) {
+    direct_write(pa, v as u32);
+    direct_write(pa + 4, (v >> 32) as u32);
+}
+
 fn seed_of(k: usize) -> u32 {
     1000 + k as u32
 }
 
-/// HVM: 64 address spaces with their own top-level tables, each mapping
-/// one VA to its own frame.  Switch CR3 among them in a scrambled order,
-/// several rounds: each must see (and write) its own frame, and the main
-/// address space must not see the VA at all.
+/// 64 address spaces (PV: 8, each a pinned top-level table) with their own
+/// top-level tables, each mapping one VA to its own frame.  Switch among
+/// them (CR3, PV: `MMUEXT_NEW_BASEPTR`) in a scrambled order, several
+/// rounds: each must see (and write) its own frame, and the main address
+/// space must not see the VA at all.
 pub(super) fn many_address_spaces(ctx: &mut Ctx) -> TestResult {
     let va = private_va(ctx.mmu.fmt);
+    let spaces = if ctx.mmu.is_pv() { 8 } else { SPACES };
     let mut roots = [0u64; SPACES];
     let mut data = [0u64; SPACES];
-    for k in 0..SPACES {
+    for k in 0..spaces {
         let mut m = private_space(ctx, va)?;
         data[k] = pattern_frame(seed_of(k));
         m.map(va, data[k], P | RW)?;
         roots[k] = m.root;
     }
-    let main_cr3 = arch::read_cr3();
     let mut bad: Option<(usize, usize, Result<u32, Fault>, u32)> = None;
     for round in 0..ROUNDS {
-        for i in 0..SPACES {
-            // 37 is coprime to 64: a permutation that differs per round.
-            let k = (i * 37 + round * 11) % SPACES;
+        for i in 0..spaces {
+            // 37 is coprime to 64 and 8: a permutation that differs per round.
+            let k = (i * 37 + round * 11) % spaces;
             // SAFETY: each space is a copy of the main one except at `va`,
             // so code, stack and data stay mapped.
-            unsafe { arch::write_cr3(roots[k] as usize) };
+            unsafe { ctx.mmu.sibling(roots[k]).activate() };
             let r = exceptions::read32(va as usize + 4 * round);
             let w = exceptions::write32(va as usize + 0x800, (round * 1000 + k) as u32);
             // break=: expect the previous space's frame.
-            let seed = seed_of(if broken() { (k + 1) % SPACES } else { k });
+            let seed = seed_of(if broken() { (k + 1) % spaces } else { k });
             if bad.is_none() && (r != Ok(pattern(seed, round)) || w.is_err()) {
                 bad = Some((
                     round,
@@ -106,7 +158,7 @@ pub(super) fn many_address_spaces(ctx: &mut Ctx) -> TestResult {
         }
     }
     // SAFETY: back to the main tables.
-    unsafe { arch::write_cr3(main_cr3) };
+    unsafe { ctx.mmu.activate() };
     if let Some((round, k, r, want)) = bad {
         check!(
             false,
@@ -117,7 +169,7 @@ pub(super) fn many_address_spaces(ctx: &mut Ctx) -> TestResult {
             want
         );
     }
-    for (k, &pa) in data.iter().enumerate() {
+    for (k, &pa) in data[..spaces].iter().enumerate() {
         let got = direct_read(pa + 0x800);
         let want = ((ROUNDS - 1) * 1000 + k) as u32;
         check!(

@@ -99,6 +99,30 @@ pv_start32:
     .popsection
 
 /* ------------------------------------------------------------------------
+ * Second vCPU entries (see smp.rs); %esp = top of the AP stack.
+ * PVH (VCPU_HVM_MODE_32B): flat segments with null selectors and no GDT;
+ * load ours and reload the selectors (an IRET would pop the null CS).
+ * ---------------------------------------------------------------------- */
+    .globl ap_start_hvm32
+ap_start_hvm32:
+    lgdt boot_gdt_ptr
+    ljmp $0x08, $1f
+1:  movl $0x10, %eax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %ss
+    movw %ax, %fs
+    movw %ax, %gs
+    call rust_ap_entry
+    ud2
+
+    /* PV: Xen loaded the flat ring-1 selectors and our trap table. */
+    .globl ap_start_pv32
+ap_start_pv32:
+    call rust_ap_entry
+    ud2
+
+/* ------------------------------------------------------------------------
  * xen_hypercall(nr, a1..a5): Xen takes ebx, ecx, edx, esi, edi.
  * ---------------------------------------------------------------------- */
     .text

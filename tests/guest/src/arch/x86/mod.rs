@@ -19,6 +19,9 @@ extern "C" {
     pub fn probe_exec(target: usize);
     /// Where an instruction-fetch fault in `probe_exec` resumes.
     pub static probe_exec_landing: u8;
+    /// Second-vCPU entry points (entry.rs).
+    static ap_start_hvm32: u8;
+    static ap_start_pv32: u8;
 }
 
 /// Registers saved by `exc_common` (PUSHAL order, lowest address first),
@@ -80,6 +83,14 @@ fn install_idt() {
             // 32-bit interrupt gate: present, DPL 0, type 0xE, selector 0x08.
             idt.0[v] = (a & 0xffff) | (0x08 << 16) | (0x8e00 << 32) | ((a >> 16) & 0xffff) << 48;
         }
+    }
+    load_idt();
+}
+
+/// LIDT of the (filled) IDT; the AP calls it too.
+fn load_idt() {
+    // SAFETY: the pseudo-descriptor points at the static IDT.
+    unsafe {
         #[repr(C, packed)]
         struct Pseudo {
             limit: u16,
@@ -165,4 +176,127 @@ extern "C" fn rust_pv32_entry(si: *const xen::StartInfo) -> ! {
         entry: Entry::Pv,
         pv_start_info: Some(si),
     })
+}
+
+// ---------------------------------------------------------------------------
+// Second vCPU (see smp.rs)
+// ---------------------------------------------------------------------------
+
+/// `struct cpu_user_regs` (arch-x86/xen-x86_32.h).
+#[repr(C)]
+pub struct CpuUserRegs {
+    pub gprs: [u32; 7], // ebx ecx edx esi edi ebp eax
+    pub error_code: u16,
+    pub entry_vector: u16,
+    pub eip: u32,
+    pub cs: u16,
+    pub saved_upcall_mask: u8,
+    pub pad0: u8,
+    pub eflags: u32,
+    pub esp: u32,
+    /// ss, es, ds, fs, gs, each a selector plus 16 bits of padding.
+    pub segs: [u32; 5],
+}
+
+/// The callback fields of the 32-bit `vcpu_guest_context`.
+#[repr(C)]
+pub struct PvCallbacks {
+    pub event_callback_cs: u32,
+    pub event_callback_eip: u32,
+    pub failsafe_callback_cs: u32,
+    pub failsafe_callback_eip: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<CpuUserRegs>() == 68);
+const _: () = assert!(core::mem::size_of::<crate::arch::VcpuGuestContext>() == 2800);
+
+/// 32-bit PV flat kernel data/stack selector (ring 1).
+const FLAT_KERNEL_DS: u16 = 0xe021;
+
+/// `VCPUOP_initialise` for vCPU 1 so that it enters `ap_start_*` on
+/// `stack_top` in the boot vCPU's paging mode.  Returns Xen's code.
+pub fn ap_initialise(mode: crate::Mode, mmu: &crate::paging::Mmu, stack_top: usize) -> isize {
+    if mode.is_pv() {
+        // SAFETY: only the boot vCPU calls this, once, before vCPU 1 runs;
+        // all-zero is a valid start for the context (plain integers).
+        let c = unsafe { (*super::AP_PV_CONTEXT.as_ptr()).assume_init_mut() };
+        c.flags = super::VGCF_IN_KERNEL;
+        c.user_regs.eip = &raw const ap_start_pv32 as u32;
+        c.user_regs.esp = stack_top as u32;
+        c.user_regs.cs = xen::FLAT_KERNEL_CS;
+        c.user_regs.eflags = 0x2;
+        // ss, es, ds: the flat ring-1 data segment; fs, gs: null.
+        c.user_regs.segs = [
+            FLAT_KERNEL_DS as u32,
+            FLAT_KERNEL_DS as u32,
+            FLAT_KERNEL_DS as u32,
+            0,
+            0,
+        ];
+        for v in 0..32u8 {
+            if v == 2 || v == 15 {
+                continue;
+            }
+            c.trap_ctxt[v as usize] = xen::TrapInfo {
+                vector: v,
+                flags: if v == 3 || v == 4 { 3 } else { 0 },
+                cs: xen::FLAT_KERNEL_CS,
+                address: &raw const exc_stubs as usize + 16 * v as usize,
+            };
+        }
+        c.kernel_ss = FLAT_KERNEL_DS as usize;
+        c.kernel_sp = stack_top;
+        c.callbacks.event_callback_cs = xen::FLAT_KERNEL_CS as u32;
+        c.callbacks.failsafe_callback_cs = xen::FLAT_KERNEL_CS as u32;
+        // The PAE top-level (L3) table; compat_pfn_to_cr3(mfn) is
+        // mfn << 12 | mfn >> 20.
+        let mfn = mmu.addr_field(mmu.root) >> 12;
+        c.ctrlreg[3] = ((mfn << 12) | (mfn >> 20)) as usize;
+        xen::vcpu_op(xen::VCPUOP_INITIALISE, 1, c as *mut _ as usize)
+    } else {
+        // SAFETY: EFER exists on every CPU with PAE/NX; reading it is harmless.
+        let efer = if mmu.nx {
+            unsafe { super::rdmsr(super::MSR_EFER) }
+        } else {
+            0
+        };
+        let ctx = xen::VcpuHvmContext {
+            mode: xen::VCPU_HVM_MODE_32B,
+            pad: 0,
+            regs: xen::VcpuHvmRegs {
+                x86_32: xen::VcpuHvmX86_32 {
+                    eip: &raw const ap_start_hvm32 as u32,
+                    esp: stack_top as u32,
+                    eflags: 0x2,
+                    cr0: super::read_cr0() as u32,
+                    cr3: super::read_cr3() as u32,
+                    cr4: super::read_cr4() as u32,
+                    efer,
+                    cs_limit: !0,
+                    ds_limit: !0,
+                    ss_limit: !0,
+                    es_limit: !0,
+                    tr_limit: 0x67,
+                    // Flat 32-bit code (G, D, P, S, type 0xb), data (type
+                    // 3), busy 32-bit TSS.
+                    cs_ar: 0xc9b,
+                    ds_ar: 0xc93,
+                    ss_ar: 0xc93,
+                    es_ar: 0xc93,
+                    tr_ar: 0x8b,
+                    ..Default::default()
+                },
+            },
+        };
+        xen::vcpu_op(xen::VCPUOP_INITIALISE, 1, &ctx as *const _ as usize)
+    }
+}
+
+/// Called from `ap_start_*` on the AP's stack.
+#[no_mangle]
+extern "C" fn rust_ap_entry() -> ! {
+    if !crate::smp::ap_is_pv() {
+        load_idt();
+    }
+    crate::smp::ap_main()
 }

@@ -164,6 +164,32 @@ pv_start:
     .popsection
 
 /* ------------------------------------------------------------------------
+ * Second vCPU entries (see smp.rs); %rsp = top of the AP stack.
+ * PVH (VCPU_HVM_MODE_64B): Xen gives flat 64-bit segments with null
+ * selectors and no GDT, so load ours and reload CS (an IRETQ from an
+ * exception handler would otherwise pop the null CS).
+ * ---------------------------------------------------------------------- */
+    .globl ap_start_hvm64
+ap_start_hvm64:
+    lgdt boot_gdt_ptr(%rip)
+    pushq $0x08
+    leaq 1f(%rip), %rax
+    pushq %rax
+    lretq
+1:  movl $0x10, %eax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %ss
+    call rust_ap_entry
+    ud2
+
+    /* PV: Xen loaded FLAT_KERNEL_CS/SS and our trap table. */
+    .globl ap_start_pv64
+ap_start_pv64:
+    call rust_ap_entry
+    ud2
+
+/* ------------------------------------------------------------------------
  * Hypercalls: xen_hypercall(nr, a1..a5) with the SysV ABI.  Xen takes the
  * arguments in rdi, rsi, rdx, r10, r8 and may clobber them (debug builds
  * do); all are caller-saved here.

@@ -32,6 +32,9 @@ extern "C" {
     pub fn probe_exec(target: usize);
     /// Where an instruction-fetch fault in `probe_exec` resumes.
     pub static probe_exec_landing: u8;
+    /// Second-vCPU entry points (entry.rs).
+    static ap_start_hvm64: u8;
+    static ap_start_pv64: u8;
 }
 
 /// Registers saved by the common exception entry (`exc_common` in entry.rs),
@@ -112,6 +115,14 @@ fn install_idt() {
             idt.0[v][0] = (a & 0xffff) | (0x08 << 16) | (0x8e00 << 32) | ((a >> 16) & 0xffff) << 48;
             idt.0[v][1] = a >> 32;
         }
+    }
+    load_idt();
+}
+
+/// LIDT of the (filled) IDT; the AP calls it too.
+fn load_idt() {
+    // SAFETY: the pseudo-descriptor points at the static IDT.
+    unsafe {
         #[repr(C, packed)]
         struct Pseudo {
             limit: u16,
@@ -205,4 +216,99 @@ extern "C" fn rust_pv_entry(si: *const xen::StartInfo) -> ! {
         entry: Entry::Pv,
         pv_start_info: Some(si),
     })
+}
+
+// ---------------------------------------------------------------------------
+// Second vCPU (see smp.rs)
+// ---------------------------------------------------------------------------
+
+/// `struct cpu_user_regs` (arch-x86/xen-x86_64.h).
+#[repr(C)]
+pub struct CpuUserRegs {
+    pub gprs: [u64; 15], // r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi
+    pub error_code: u32,
+    pub entry_vector: u32,
+    pub rip: u64,
+    pub cs: u16,
+    pub pad0: u16,
+    pub saved_upcall_mask: u8,
+    pub pad1: [u8; 3],
+    pub rflags: u64,
+    pub rsp: u64,
+    /// ss, es, ds, fs, gs, each padded to 8 bytes.
+    pub segs: [u64; 5],
+}
+
+/// The callback fields of `vcpu_guest_context` (64-bit layout).
+#[repr(C)]
+pub struct PvCallbacks {
+    pub event_callback_eip: u64,
+    pub failsafe_callback_eip: u64,
+    pub syscall_callback_eip: u64,
+}
+
+const _: () = assert!(core::mem::size_of::<CpuUserRegs>() == 200);
+const _: () = assert!(core::mem::size_of::<crate::arch::VcpuGuestContext>() == 5168);
+
+/// 64-bit PV flat kernel stack selector (arch-x86/xen-x86_64.h).
+const FLAT_KERNEL_SS: u16 = 0xe02b;
+
+/// `VCPUOP_initialise` for vCPU 1 so that it enters `ap_start_*` on
+/// `stack_top` in the boot vCPU's paging mode.  Returns Xen's code.
+pub fn ap_initialise(mode: crate::Mode, mmu: &crate::paging::Mmu, stack_top: usize) -> isize {
+    if mode.is_pv() {
+        // SAFETY: only the boot vCPU calls this, once, before vCPU 1 runs;
+        // all-zero is a valid start for the context (plain integers).
+        let c = unsafe { (*super::AP_PV_CONTEXT.as_ptr()).assume_init_mut() };
+        c.flags = super::VGCF_IN_KERNEL;
+        c.user_regs.rip = &raw const ap_start_pv64 as u64;
+        c.user_regs.rsp = stack_top as u64;
+        c.user_regs.cs = xen::FLAT_KERNEL_CS;
+        c.user_regs.rflags = 0x2;
+        c.user_regs.segs[0] = FLAT_KERNEL_SS as u64;
+        for v in 0..32u8 {
+            if v == 2 || v == 15 {
+                continue;
+            }
+            c.trap_ctxt[v as usize] = xen::TrapInfo {
+                vector: v,
+                flags: if v == 3 || v == 4 { 3 } else { 0 },
+                cs: xen::FLAT_KERNEL_CS,
+                address: stub_addr(&raw const pv_exc_stubs, v as usize) as usize,
+            };
+        }
+        c.kernel_ss = FLAT_KERNEL_SS as usize;
+        c.kernel_sp = stack_top;
+        // Machine address of the top-level table (xen_pfn_to_cr3).
+        c.ctrlreg[3] = mmu.addr_field(mmu.root) as usize;
+        xen::vcpu_op(xen::VCPUOP_INITIALISE, 1, c as *mut _ as usize)
+    } else {
+        let ctx = xen::VcpuHvmContext {
+            mode: xen::VCPU_HVM_MODE_64B,
+            pad: 0,
+            regs: xen::VcpuHvmRegs {
+                x86_64: xen::VcpuHvmX86_64 {
+                    rip: &raw const ap_start_hvm64 as u64,
+                    rsp: stack_top as u64,
+                    rflags: 0x2,
+                    cr0: super::read_cr0() as u64,
+                    cr3: super::read_cr3() as u64,
+                    cr4: super::read_cr4() as u64,
+                    // SAFETY: EFER exists (we are in long mode).
+                    efer: unsafe { super::rdmsr(super::MSR_EFER) },
+                    ..Default::default()
+                },
+            },
+        };
+        xen::vcpu_op(xen::VCPUOP_INITIALISE, 1, &ctx as *const _ as usize)
+    }
+}
+
+/// Called from `ap_start_*` on the AP's stack.
+#[no_mangle]
+extern "C" fn rust_ap_entry() -> ! {
+    if !crate::smp::ap_is_pv() {
+        load_idt();
+    }
+    crate::smp::ap_main()
 }

@@ -1,0 +1,290 @@
+/*
+ * pattern: the migration test's guest program, run as /init of the domU.
+ *
+ * It keeps writing a verifiable pattern over a large anonymous area, as fast
+ * as it can, so that pages are dirtied faster than live migration copies
+ * them: pre-copy never converges, and the final stop-and-copy sends many
+ * pages.  Every page carries its index, a sequence number and a checksum,
+ * and the rest of the page is derived from (index, sequence).  The writer
+ * also keeps its own table of the last sequence written to each page.
+ *
+ * When a line "verify" arrives on the console (the test's dom0 writes it to
+ * the guest's console pty after the migration), the program stops writing
+ * (between two page writes, so no page is half written), compares every
+ * page with the table and prints
+ *
+ *     pattern: verify pages=N bad=B stale=S corrupt=C writes=W
+ *
+ * then goes on writing.  A dirty page that log-dirty failed to report is
+ * not resent, so after arrival it holds an older sequence number than the
+ * table ("stale"); a page damaged in the stream fails the content or
+ * checksum check ("corrupt").  The table itself lives in guest memory and
+ * is migrated too: if one of its pages were lost, the pages it covers would
+ * be ahead of it and count as stale as well.
+ *
+ * Options on the guest kernel command line:
+ *   mig.pages=N   pages in the pattern area (default 8192 = 32 MiB)
+ *   mig.churn     also churn page tables: map, touch, write-protect and
+ *                 unmap a 2 MiB area after every 4 batches of page writes,
+ *                 and every 1024 batches fork a child that writes a
+ *                 copy-on-write page and exits
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE 4096u
+#define WORDS (PAGE / 8u)
+#define MAGIC 0x4d49475041545400ull /* "MIGPATT\0" */
+#define BATCH 64u
+
+static void say(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof(buf))
+        n = sizeof(buf) - 1;
+    ssize_t off = 0;
+    while (off < n) {
+        ssize_t w = write(1, buf + off, (size_t)(n - off));
+        if (w <= 0 && errno != EINTR)
+            return;
+        if (w > 0)
+            off += w;
+    }
+}
+
+static uint64_t seed(uint64_t index, uint64_t seq)
+{
+    uint64_t x = (index << 32) ^ seq ^ 0x9e3779b97f4a7c15ull;
+    x ^= x >> 31;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 29;
+    return x;
+}
+
+static uint64_t checksum(const volatile uint64_t *w)
+{
+    uint64_t c = 0;
+    for (unsigned k = 0; k < WORDS - 1; k++)
+        c = ((c << 7) | (c >> 57)) ^ w[k];
+    return c;
+}
+
+/* The whole page is a function of (index, seq). */
+static void write_page(volatile uint64_t *w, uint64_t index, uint64_t seq)
+{
+    uint64_t x = seed(index, seq);
+    w[0] = MAGIC ^ index;
+    w[1] = seq;
+    for (unsigned k = 2; k < WORDS - 1; k++)
+        w[k] = x + (uint64_t)k * 0x100000001b3ull;
+    w[WORDS - 1] = checksum(w);
+}
+
+/* 0: good; 1: stale (an older sequence, or never written); 2: corrupt. */
+static int check_page(const volatile uint64_t *w, uint64_t index, uint64_t seq)
+{
+    if (w[0] != (MAGIC ^ index))
+        return w[0] == 0 ? 1 : 2;
+    if (w[1] != seq) {
+        if (w[1] < seq)
+            return 1;
+        return 2;
+    }
+    uint64_t x = seed(index, seq);
+    for (unsigned k = 2; k < WORDS - 1; k++)
+        if (w[k] != x + (uint64_t)k * 0x100000001b3ull)
+            return 2;
+    return w[WORDS - 1] == checksum(w) ? 0 : 2;
+}
+
+/* Bad pages found since the last report, by the writer's check before each
+ * write and by the full sweep of "verify". */
+struct found {
+    unsigned long stale, corrupt;
+};
+
+static void note_bad(const uint64_t *area, const uint32_t *table, unsigned long i, int r,
+                     struct found *f)
+{
+    if (r == 1)
+        f->stale++;
+    else
+        f->corrupt++;
+    if (f->stale + f->corrupt <= 5)
+        say("pattern: bad page %lu: %s, page seq %llu, table seq %u\n", i,
+            r == 1 ? "stale" : "corrupt", (unsigned long long)area[i * WORDS + 1], table[i]);
+}
+
+static char cmdline[1024];
+
+static const char *option(const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = cmdline; (p = strstr(p, name)) != NULL; p += len) {
+        if ((p == cmdline || p[-1] == ' ') &&
+            (p[len] == '=' || p[len] == ' ' || p[len] == '\n' || p[len] == 0))
+            return p + len;
+    }
+    return NULL;
+}
+
+static void setup_console(void)
+{
+    mkdir("/proc", 0755);
+    mkdir("/dev", 0755);
+    mount("proc", "/proc", "proc", 0, NULL);
+    mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+    int fd = open("/dev/hvc0", O_RDWR | O_NOCTTY);
+    if (fd >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+    int c = open("/proc/cmdline", O_RDONLY);
+    if (c >= 0) {
+        ssize_t n = read(c, cmdline, sizeof(cmdline) - 1);
+        if (n > 0)
+            cmdline[n] = 0;
+        close(c);
+    }
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Page-table churn: new L1/L2 tables, PTE rewrites, teardown, and a fork
+ * (copy of the whole address space's tables, then copy-on-write faults). */
+static void churn(unsigned long round)
+{
+    const size_t len = 2u << 20;
+    unsigned char *a = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (a == MAP_FAILED)
+        return;
+    /* 16 pages spread over the area: its page tables are allocated, then
+     * written (write-protect, unprotect), then freed. */
+    for (size_t off = 0; off < len; off += 32 * PAGE)
+        a[off] = (unsigned char)(round + off / PAGE);
+    mprotect(a, len / 2, PROT_READ);
+    mprotect(a, len / 2, PROT_READ | PROT_WRITE);
+    munmap(a, len);
+    if (round % 256 == 0) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            volatile unsigned char *b = (volatile unsigned char *)&cmdline[0];
+            b[0] = b[0];
+            _exit(0);
+        }
+        if (pid > 0)
+            waitpid(pid, NULL, 0);
+    }
+}
+
+int main(void)
+{
+    setup_console();
+    unsigned long pages = 8192;
+    const char *p = option("mig.pages");
+    if (p && *p == '=') {
+        unsigned long n = strtoul(p + 1, NULL, 0);
+        if (n >= BATCH && n <= (1ul << 20))
+            pages = n;
+    }
+    int churning = option("mig.churn") != NULL;
+
+    uint64_t *area = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    uint32_t *table = calloc(pages, sizeof(*table));
+    if (area == MAP_FAILED || table == NULL) {
+        say("pattern: cannot allocate %lu pages\n", pages);
+        for (;;)
+            pause();
+    }
+    for (unsigned long i = 0; i < pages; i++) {
+        table[i] = 1;
+        write_page(area + i * WORDS, i, 1);
+    }
+    say("pattern: ready pages=%lu churn=%d\n", pages, churning);
+
+    /* Visit pages in a scattered order: a stride coprime with pages. */
+    unsigned long stride = 7919, cursor = 0, writes = pages, round = 0;
+    while (pages % stride == 0)
+        stride += 2;
+    double last = now(), max_gap = 0;
+    struct found found = {0, 0};
+    char line[64];
+    size_t used = 0;
+    for (;;) {
+        for (unsigned b = 0; b < BATCH; b++) {
+            cursor = (cursor + stride) % pages;
+            /* Check before overwriting: a page that arrived stale would
+             * otherwise be repaired by this write before any "verify". */
+            int r = check_page(area + cursor * WORDS, cursor, table[cursor]);
+            if (r != 0)
+                note_bad(area, table, cursor, r, &found);
+            uint32_t seq = table[cursor] + 1;
+            write_page(area + cursor * WORDS, cursor, seq);
+            table[cursor] = seq;
+            writes++;
+        }
+        round++;
+        if (churning && round % 4 == 0)
+            churn(round / 4);
+        double t = now();
+        if (t - last > max_gap)
+            max_gap = t - last;
+        last = t;
+
+        struct pollfd pfd = {.fd = 0, .events = POLLIN};
+        if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLIN))
+            continue;
+        ssize_t n = read(0, line + used, sizeof(line) - 1 - used);
+        if (n <= 0)
+            continue;
+        used += (size_t)n;
+        line[used] = 0;
+        if (!strchr(line, '\n') && used < sizeof(line) - 1)
+            continue;
+        int verify = strstr(line, "verify") != NULL;
+        used = 0;
+        if (!verify)
+            continue;
+        for (unsigned long i = 0; i < pages; i++) {
+            int r = check_page(area + i * WORDS, i, table[i]);
+            if (r != 0)
+                note_bad(area, table, i, r, &found);
+        }
+        say("pattern: verify pages=%lu bad=%lu stale=%lu corrupt=%lu writes=%lu "
+            "max_gap_ms=%lu\n",
+            pages, found.stale + found.corrupt, found.stale, found.corrupt, writes,
+            (unsigned long)(max_gap * 1000));
+        memset(&found, 0, sizeof(found));
+        max_gap = 0;
+        last = now();
+    }
+}
