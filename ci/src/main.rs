@@ -10,6 +10,7 @@
 //!                            boot one guest, print the log (--audit:
 //!                            `shadow-audit`; --smp: two vCPUs, smp_* tests only)
 //! cargo xtask status         print docs/status.md from the entry catalogue
+//! cargo xtask fuzz [--execs N] [--jobs J] [TARGET...]   run the fuzz targets
 //! cargo xtask migrate [VARIANT...] [--case NAME]... [--debug] [--verbose] [--no-build]
 //!                     [--break stale=N|logdirty]
 //!                            live-migration test (docs/migration.md)
@@ -22,6 +23,7 @@
 
 mod bench;
 mod dom0;
+mod fuzz;
 mod harness;
 mod migrate;
 mod setup;
@@ -86,6 +88,7 @@ fn main() -> ExitCode {
         }
         ["stack"] => stack_cmd(args.iter().any(|a| a == "--no-build")),
         ["test"] => harness::test_all(),
+        ["fuzz", ..] => fuzz::run(&args[1..]),
         _ => Err(format!(
             "usage: see the top of {}/ci/src/main.rs",
             repo().display()

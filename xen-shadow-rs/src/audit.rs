@@ -223,9 +223,14 @@ pub fn audit_flags(
 
 /// `sh_audit_fl1_table`'s flag check: the flags (AVAIL bits ignored) an
 /// FL1 entry may have, or a magic entry.
+///
+/// Deliberate difference from C: the cache-attribute bits (PWT, PCD, PAT)
+/// are ignored too.  `_sh_propagate` sets them on FL1 entries of direct
+/// MMIO inside a guest superpage (`get_pat_flags`, or UC mode), so C's
+/// whitelist fails on correct shadows (found by the host simulator).
 pub fn fl1_flags_ok(sl1e: u64) -> bool {
     use flags::*;
-    let f = get_pte_flags(sl1e) & !(AVAIL0 | AVAIL1 | AVAIL2);
+    let f = get_pte_flags(sl1e) & !(AVAIL0 | AVAIL1 | AVAIL2 | PWT | PCD | PAT);
     f == 0
         || f == PRESENT | USER | RW | ACCESSED
         || f == PRESENT | USER | ACCESSED

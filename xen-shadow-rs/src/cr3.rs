@@ -425,3 +425,52 @@ mod tests {
         assert_eq!(shadow_table_count::<G4>(), 1);
     }
 }
+
+/// `sh_update_cr3` on the host simulator.
+#[cfg(test)]
+mod sim_tests {
+    use crate::sim::guest::{Guest, ROOT_B};
+    use crate::sim::Config;
+    use crate::types::Mfn;
+
+    /// The deliberate difference from C: when no top-level shadow can be
+    /// installed (dying domain: shadow_prealloc refuses), C returns with
+    /// the recursive paging lock still held; the port releases it.
+    #[test]
+    fn update_cr3_releases_the_lock_when_no_shadow_can_be_installed() {
+        let mut g = Guest::boot(Config::default(), false);
+        assert_ne!(g.sim.vcpu(0).shadow_table[0], Mfn(0));
+        g.sim.set_dying(true, true);
+        // Root B was never shadowed: a new L4 shadow would be needed.
+        g.load_cr3(0, ROOT_B);
+        assert_eq!(g.sim.lock_depth(), 0, "paging lock leaked by sh_update_cr3");
+        assert_eq!(g.sim.vcpu(0).shadow_table[0], Mfn(0));
+        // And the old top level's references went with it.
+        assert!(crate::sim::checker::check_shadow_state(&g.sim).is_ok());
+    }
+
+    /// A CR3 switch installs the new root's shadow, keeps the old one
+    /// pinned for a switch back, and points the monitor table's linear
+    /// slot at the new shadow.
+    #[test]
+    fn cr3_switch_installs_and_pins_shadows() {
+        let mut g = Guest::boot(Config::default(), false);
+        let a = g.sim.vcpu(0).shadow_table[0];
+        g.load_cr3(0, ROOT_B);
+        let b = g.sim.vcpu(0).shadow_table[0];
+        assert_ne!(a, b);
+        let fa = g.sim.frame(a).unwrap();
+        assert!(
+            fa.pinned && fa.count == 1,
+            "old root stays pinned only: {fa:?}"
+        );
+        let vs = g.sim.vcpu(0);
+        assert_eq!(vs.hw_cr3, b.maddr());
+        let slot = crate::index::shadow_l4_table_offset(super::SH_LINEAR_PT_VIRT_START);
+        assert_eq!(
+            crate::types::shadow_e_get_mfn(g.sim.read64(vs.monitor, slot)),
+            b
+        );
+        crate::sim::checker::check_global(&g).unwrap();
+    }
+}

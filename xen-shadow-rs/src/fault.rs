@@ -612,3 +612,89 @@ mod tests {
         assert!(bad_gfn(true, P2mType::GrantMapRw, false));
     }
 }
+
+/// `sh_page_fault` on the host simulator.
+#[cfg(test)]
+mod sim_tests {
+    use crate::sim::guest::{Guest, Op, Seen, FIRST_DATA, PHYSMAP, USER_L1A};
+    use crate::sim::mmu::Access;
+    use crate::sim::Config;
+    use crate::types::*;
+
+    const UR: Access = Access {
+        write: false,
+        user: true,
+        fetch: false,
+    };
+    const W: Access = Access {
+        write: true,
+        user: false,
+        fetch: false,
+    };
+
+    #[test]
+    fn first_touch_is_fixed_and_builds_the_shadow_chain() {
+        let mut g = Guest::boot(Config::default(), false);
+        assert_eq!(g.sim.shadow_entry(0, 0x5000, 1), None);
+        assert_eq!(g.access(0, 0x5000, UR, 8, 0).unwrap(), Seen::Done);
+        let s = g.sim.stats();
+        assert_eq!((s.faults, s.fixed, s.reflected), (1, 1, 0));
+        let sl1e = g.sim.shadow_entry(0, 0x5000, 1).unwrap();
+        let (m, _) = g.sim.p2m(FIRST_DATA + 5);
+        assert_eq!(shadow_e_get_mfn(sl1e), m);
+        // Prefetch filled the neighbours too.
+        assert!(g.sim.shadow_entry(0, 0x6000, 1).is_some_and(|e| e & 1 != 0));
+    }
+
+    #[test]
+    fn guest_faults_are_reflected_with_the_walk_error_code() {
+        let mut g = Guest::boot(Config::default(), false);
+        // Not present (no L2 entry above 4 MiB): U only.
+        assert_eq!(g.access(0, 0x80_0000, UR, 8, 0).unwrap(), Seen::Fault(0x4));
+        // User access to the supervisor direct map: P|U.
+        assert_eq!(g.access(0, PHYSMAP, UR, 8, 0).unwrap(), Seen::Fault(0x5));
+        // The second not-present fault takes the fast path (magic entry).
+        g.step(Op::Access {
+            va: PHYSMAP + (USER_L1A << 12),
+            acc: W,
+            bytes: 8,
+            val: 0,
+        })
+        .unwrap();
+        let before = g.sim.stats().reflected;
+        assert_eq!(g.access(0, 0x0, UR, 8, 0).unwrap(), Seen::Fault(0x4));
+        assert_eq!(g.access(0, 0x0, UR, 8, 0).unwrap(), Seen::Fault(0x4));
+        assert_eq!(g.sim.stats().reflected, before + 2);
+    }
+
+    #[test]
+    fn writes_to_page_tables_are_emulated_and_revalidated() {
+        let mut g = Guest::boot(Config::default(), false);
+        // Without out-of-sync L1s (else the L1 would go out of sync and
+        // the guest write it directly; see oos.rs).
+        g.sim.set_oos_active(false);
+        g.access(0, 0x1000, UR, 8, 0).unwrap();
+        // Repoint user page 1 at another data frame through the direct map.
+        let new = FIRST_DATA + 20;
+        let pte = (new << PAGE_SHIFT) | 0x67;
+        g.step(Op::Access {
+            va: PHYSMAP + (USER_L1A << 12) + 8,
+            acc: W,
+            bytes: 8,
+            val: pte,
+        })
+        .unwrap();
+        assert!(g.sim.stats().emulated_writes >= 1);
+        let (m, _) = g.sim.p2m(new);
+        let sl1e = g.sim.shadow_entry(0, 0x1000, 1).unwrap();
+        assert!(
+            sl1e & 1 == 0 || shadow_e_get_mfn(sl1e) == m,
+            "stale shadow {sl1e:#x}"
+        );
+        assert_eq!(g.access(0, 0x1000, UR, 8, 0).unwrap(), Seen::Done);
+        assert_eq!(
+            shadow_e_get_mfn(g.sim.shadow_entry(0, 0x1000, 1).unwrap()),
+            m
+        );
+    }
+}

@@ -9,7 +9,7 @@
 //! `ffi/`.
 #![no_std]
 
-#[cfg(test)]
+#[cfg(any(test, feature = "sim"))]
 extern crate std;
 
 pub mod entry;
@@ -34,6 +34,8 @@ pub mod prefetch; // O
 pub mod propagate; // F: _sh_propagate and lNe_propagate_from_guest
 pub mod remove; // V: removing references to shadows
 pub mod revoke; // U: write-access and mapping removal
+#[cfg(any(test, feature = "sim"))]
+pub mod sim; // issue 5: host simulator, oracle, checker
 pub mod tlb; // R, S: INVLPG, gva_to_gfn
 pub mod trace;
 pub mod validate; // L, N: per-entry validation, map-and-validate

@@ -264,3 +264,68 @@ mod tests {
         );
     }
 }
+
+/// Out-of-sync L1s on the host simulator.
+#[cfg(test)]
+mod sim_tests {
+    use crate::sim::guest::{Guest, Op, Seen, FIRST_DATA, PHYSMAP, ROOT_A, USER_L1A};
+    use crate::sim::mmu::Access;
+    use crate::sim::Config;
+    use crate::types::*;
+
+    const UR: Access = Access {
+        write: false,
+        user: true,
+        fetch: false,
+    };
+    const W: Access = Access {
+        write: true,
+        user: false,
+        fetch: false,
+    };
+
+    /// A kernel write to a shadowed L1 unsyncs it; further writes go
+    /// straight to the page and the shadow lags; the next CR3 load
+    /// resyncs it from the snapshot difference and write-protects it again.
+    #[test]
+    fn l1_unsyncs_lags_and_resyncs_at_cr3_load() {
+        let mut g = Guest::boot(Config::default(), false);
+        g.access(0, 0x2000, UR, 8, 0).unwrap();
+        let (l1, _) = g.sim.p2m(USER_L1A);
+        let (old, _) = g.sim.p2m(FIRST_DATA + 2);
+        let (new, _) = g.sim.p2m(FIRST_DATA + 30);
+        let pte = ((FIRST_DATA + 30) << PAGE_SHIFT) | 0x67;
+        g.step(Op::Access {
+            va: PHYSMAP + (USER_L1A << 12) + 16,
+            acc: W,
+            bytes: 8,
+            val: pte,
+        })
+        .unwrap();
+        assert!(g.sim.page_is_oos(l1), "the L1 did not go out of sync");
+        assert_eq!(g.sim.stats().unsyncs, 1);
+        // A second write is not trapped: the page is writable now.
+        let faults = g.sim.stats().faults;
+        g.step(Op::Access {
+            va: PHYSMAP + (USER_L1A << 12) + 24,
+            acc: W,
+            bytes: 8,
+            val: 0,
+        })
+        .unwrap();
+        assert_eq!(g.sim.stats().faults, faults);
+        // The shadow may still map the old frame until the guest flushes.
+        let lag = shadow_e_get_mfn(g.sim.shadow_entry(0, 0x2000, 1).unwrap());
+        assert!(lag == old || lag == new);
+        g.load_cr3(0, ROOT_A);
+        assert!(!g.sim.page_is_oos(l1));
+        assert!(g.sim.stats().resyncs >= 1);
+        assert_eq!(
+            shadow_e_get_mfn(g.sim.shadow_entry(0, 0x2000, 1).unwrap()),
+            new
+        );
+        // Entry 3 was cleared by the second write: no longer mapped.
+        assert_eq!(g.access(0, 0x3000, UR, 8, 0).unwrap(), Seen::Fault(0x4));
+        crate::sim::checker::check_global(&g).unwrap();
+    }
+}

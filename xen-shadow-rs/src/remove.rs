@@ -82,3 +82,94 @@ pub fn sh_remove_l3_shadow<P: Platform, L: GuestLevel>(
     });
     i32::from(done)
 }
+
+/// Removing shadows and write access on the host simulator.
+#[cfg(test)]
+mod sim_tests {
+    use crate::platform::Core;
+    use crate::sim::guest::{Guest, Op, FIRST_DATA, PHYSMAP, USER_L1A, USER_L2};
+    use crate::sim::mmu::Access;
+    use crate::sim::Config;
+    use crate::types::*;
+
+    const UR: Access = Access {
+        write: false,
+        user: true,
+        fetch: false,
+    };
+    const UW: Access = Access {
+        write: true,
+        user: true,
+        fetch: false,
+    };
+
+    /// `sh_remove_shadows` finds the L1 shadow through its up-pointer,
+    /// unhooks it from the L2 shadow, destroys it and demotes the page;
+    /// every reference count still adds up.
+    #[test]
+    fn remove_shadows_unhooks_and_demotes() {
+        let mut g = Guest::boot(Config::default(), false);
+        g.access(0, 0x4000, UR, 8, 0).unwrap();
+        let (l1, _) = g.sim.p2m(USER_L1A);
+        assert!(g.sim.frame(l1).unwrap().page_table);
+        g.sim.sh_remove_shadows(0, l1, false, true);
+        assert!(!g.sim.frame(l1).unwrap().page_table);
+        assert_eq!(g.sim.shadow_entry(0, 0x4000, 2).map(|e| e & 1), Some(0));
+        assert!(g.sim.crashed().is_none());
+        crate::sim::checker::check_global(&g).unwrap();
+        // And the guest carries on: the next access reshadows.
+        g.step(Op::Access {
+            va: 0x4000,
+            acc: UR,
+            bytes: 8,
+            val: 0,
+        })
+        .unwrap();
+    }
+
+    /// `sh_remove_write_access` finds a writable mapping of a frame (by the
+    /// direct-map guess first) and makes it read-only before the frame
+    /// becomes a page table.
+    #[test]
+    fn remove_write_access_before_promotion() {
+        let mut g = Guest::boot(Config::default(), false);
+        let data = FIRST_DATA + 7;
+        // A user write makes the shadow entry of page 7 writable.
+        g.step(Op::Access {
+            va: 0x7000,
+            acc: UW,
+            bytes: 8,
+            val: 1,
+        })
+        .unwrap();
+        let (m, _) = g.sim.p2m(data);
+        assert_eq!(g.sim.frame(m).unwrap().type_count, 1);
+        g.sim.paging_lock(0);
+        let rc = g.sim.sh_remove_write_access(0, m, 1, 0x7000);
+        g.sim.paging_unlock(0);
+        assert_eq!(rc, 1);
+        assert_eq!(g.sim.frame(m).unwrap().type_count, 0);
+        let sl1e = g.sim.shadow_entry(0, 0x7000, 1).unwrap();
+        assert_eq!(get_pte_flags(sl1e) & flags::RW, 0);
+        // Linking the frame in as an L1 now shadows it without complaint.
+        let pte = (data << PAGE_SHIFT) | 0x67;
+        g.step(Op::Access {
+            va: PHYSMAP + (USER_L2 << 12) + 16,
+            acc: Access {
+                write: true,
+                user: false,
+                fetch: false,
+            },
+            bytes: 8,
+            val: pte,
+        })
+        .unwrap();
+        g.step(Op::Access {
+            va: 0x40_0000,
+            acc: UR,
+            bytes: 8,
+            val: 0,
+        })
+        .unwrap();
+    }
+}
