@@ -598,10 +598,11 @@ impl Core for Xen {
         let top = top.cast::<c_void>();
         // Each arm is a direct call: the walkers are not cf_check (no
         // ENDBR64), so they must never be reached through a pointer.
-        // SAFETY: see the module doc; `top` is the mapped root table of the
-        // walk (or, for PAE, the vCPU's gl3e[] copy) as sh_walk_guest_tables
-        // passes it, live for the call; `w` is a local the shim fills in
-        // full.  The walker only reads guest memory through Xen mappings.
+        // `top` is the mapped root table of the walk (or, for PAE, the
+        // vCPU's gl3e[] copy) as sh_walk_guest_tables passes it, live for
+        // the call; `w` is a local the shim fills in full.
+        // SAFETY: as said above and in the module doc; the walker only reads
+        // guest memory through Xen mappings.
         let ok = unsafe {
             match L::LEVELS {
                 2 => c::xsr_guest_walk_2(v.0, va, &mut w, pfec, top_gfn.0, top_mfn.0, top),

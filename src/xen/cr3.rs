@@ -109,10 +109,11 @@ impl Cr3Ops for Xen {
         gmfn: Mfn,
         root_type: u32,
     ) -> u64 {
-        // SAFETY: see above; the callback has exactly the C prototype of
-        // `make_shadow` (mfn_t is one integer register in either build),
-        // carries ENDBR64 (address-taken, -Z cf-protection=branch) and is
-        // not subject to cf_clobber.  Callers pass slot < 4.
+        // The callback has exactly the C prototype of `make_shadow` (mfn_t
+        // is one integer register in either build), carries ENDBR64
+        // (address-taken, -Z cf-protection=branch) and is not subject to
+        // cf_clobber.
+        // SAFETY: see above and the lines just before; callers pass slot < 4.
         unsafe {
             xsr_cr3_set_toplevel_shadow(
                 v.0,
@@ -163,10 +164,10 @@ impl Cr3Ops for Xen {
                 _ => panic!("current_linear_table: level {level} not supported"),
             }
         };
-        // SAFETY: the page of the linear map that holds `entry` is the
-        // current monitor table's level-`level` page covering `va`; it is
-        // mapped read-write while the vCPU is current, which the generic
-        // caller checked (`v == current`).
+        // The page of the linear map that holds `entry` is the current
+        // monitor table's level-`level` page covering `va`; it is mapped
+        // read-write while the vCPU is current.
+        // SAFETY: as just said; the generic caller checked `v == current`.
         unsafe { super::table_from_ptr(entry) }.0
     }
 }
