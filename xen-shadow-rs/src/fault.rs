@@ -621,16 +621,9 @@ mod sim_tests {
     use crate::sim::Config;
     use crate::types::*;
 
-    const UR: Access = Access {
-        write: false,
-        user: true,
-        fetch: false,
-    };
-    const W: Access = Access {
-        write: true,
-        user: false,
-        fetch: false,
-    };
+    const UR: Access = Access::UR;
+
+    const W: Access = Access::W;
 
     #[test]
     fn first_touch_is_fixed_and_builds_the_shadow_chain() {

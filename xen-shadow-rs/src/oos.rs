@@ -273,16 +273,9 @@ mod sim_tests {
     use crate::sim::Config;
     use crate::types::*;
 
-    const UR: Access = Access {
-        write: false,
-        user: true,
-        fetch: false,
-    };
-    const W: Access = Access {
-        write: true,
-        user: false,
-        fetch: false,
-    };
+    const UR: Access = Access::UR;
+
+    const W: Access = Access::W;
 
     /// A kernel write to a shadowed L1 unsyncs it; further writes go
     /// straight to the page and the shadow lags; the next CR3 load

@@ -92,16 +92,9 @@ mod sim_tests {
     use crate::sim::Config;
     use crate::types::*;
 
-    const UR: Access = Access {
-        write: false,
-        user: true,
-        fetch: false,
-    };
-    const UW: Access = Access {
-        write: true,
-        user: true,
-        fetch: false,
-    };
+    const UR: Access = Access::UR;
+
+    const UW: Access = Access::UW;
 
     /// `sh_remove_shadows` finds the L1 shadow through its up-pointer,
     /// unhooks it from the L2 shadow, destroys it and demotes the page;

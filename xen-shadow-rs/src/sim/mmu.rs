@@ -16,6 +16,31 @@ pub struct Access {
 }
 
 impl Access {
+    /// Supervisor read.
+    pub const R: Access = Access {
+        write: false,
+        user: false,
+        fetch: false,
+    };
+    /// Supervisor write.
+    pub const W: Access = Access {
+        write: true,
+        user: false,
+        fetch: false,
+    };
+    /// User read.
+    pub const UR: Access = Access {
+        write: false,
+        user: true,
+        fetch: false,
+    };
+    /// User write.
+    pub const UW: Access = Access {
+        write: true,
+        user: true,
+        fetch: false,
+    };
+
     /// The architectural error-code bits describing the access (I/D is
     /// always reported: the host runs with EFER.NX set).
     pub fn pfec(self) -> u32 {

@@ -6,26 +6,13 @@ use super::mmu::Access;
 use super::Config;
 use std::vec::Vec;
 
-const R: Access = Access {
-    write: false,
-    user: false,
-    fetch: false,
-};
-const W: Access = Access {
-    write: true,
-    user: false,
-    fetch: false,
-};
-const UR: Access = Access {
-    write: false,
-    user: true,
-    fetch: false,
-};
-const UW: Access = Access {
-    write: true,
-    user: true,
-    fetch: false,
-};
+const R: Access = Access::R;
+
+const W: Access = Access::W;
+
+const UR: Access = Access::UR;
+
+const UW: Access = Access::UW;
 
 fn boot() -> Guest {
     Guest::boot(Config::default(), false)
