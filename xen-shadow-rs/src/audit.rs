@@ -364,38 +364,38 @@ pub fn audit_fl1_table<P: Platform, L: GuestLevel>(p: &P, sl1mfn: Mfn) -> Result
     failure.map_or(Ok(()), Err)
 }
 
-/// `sh_audit_l2_table` (multi.c 4050-4099), for L2 and L2h shadows.
-pub fn audit_l2_table<P: Platform, L: GuestLevel>(
+/// What `sh_audit_l2/l3/l4_table` share: an upper-level guest table must
+/// not be out of sync, and each present shadow entry must pass the flags
+/// check and point at `want(guest index, guest flags, gfn)`, which returns
+/// the expected shadow and, for the message, the guest frame it shadows.
+fn audit_upper_table<P: Platform, L: GuestLevel>(
     p: &P,
     v: P::Vcpu,
-    sl2mfn: Mfn,
+    level: u32,
+    smfn: Mfn,
+    want: impl Fn(usize, u32, Gfn) -> (Mfn, Option<Mfn>),
 ) -> Result<(), Failure> {
     let d = p.vcpu_domain(v);
-    let gl2mfn = guest_of(p, sl2mfn);
+    let gmfn = guest_of(p, smfn);
     // Only L1s may be out of sync.
-    if p.mfn_is_out_of_sync(gl2mfn) {
+    if p.mfn_is_out_of_sync(gmfn) {
         return Err(Failure::new::<L>(
-            2,
-            gl2mfn,
-            sl2mfn,
+            level,
+            gmfn,
+            smfn,
             None,
-            What::OutOfSync(gl2mfn),
+            What::OutOfSync(gmfn),
         ));
     }
     let hvm = p.is_hvm_domain(d);
-    audit_entries::<P, L>(p, d, 2, gl2mfn, sl2mfn, |_, gl2e, sl2e| {
-        let gflags = L::guest_e_get_flags(gl2e);
-        if let Some(s) = audit_flags(hvm, L::SHADOW_LEVELS, 2, gflags, get_pte_flags(sl2e)) {
+    audit_entries::<P, L>(p, d, level, gmfn, smfn, |gi, ge, se| {
+        let gflags = L::guest_e_get_flags(ge);
+        if let Some(s) = audit_flags(hvm, L::SHADOW_LEVELS, level, gflags, get_pte_flags(se)) {
             return Some(What::Flags(s));
         }
-        let gfn = L::guest_e_get_gfn(gl2e);
-        let got = shadow_e_get_mfn(sl2e);
-        let (want, via) = if gflags & flags::PSE != 0 {
-            (crate::fl1::get_fl1_shadow_status::<P, L>(p, d, gfn), None)
-        } else {
-            let (gl1mfn, _) = p.get_gfn_query_unlocked(d, gfn);
-            (shadow_of(p, d, gl1mfn, L::SH_L1), Some(gl1mfn))
-        };
+        let gfn = L::guest_e_get_gfn(ge);
+        let got = shadow_e_get_mfn(se);
+        let (want, via) = want(gi, gflags, gfn);
         (want != got).then_some(What::BadTranslation {
             gfn,
             via,
@@ -416,6 +416,30 @@ fn shadow_of<P: Core>(p: &P, d: P::Dom, gmfn: Mfn, t: u32) -> Mfn {
     }
 }
 
+/// The shadow of type `t` of the guest table at `gfn`.
+fn shadow_of_gfn<P: Core>(p: &P, d: P::Dom, gfn: Gfn, t: u32) -> Mfn {
+    shadow_of(p, d, p.get_gfn_query_unlocked(d, gfn).0, t)
+}
+
+/// `sh_audit_l2_table` (multi.c 4050-4099), for L2 and L2h shadows: a
+/// superpage entry points at the FL1 shadow of its gfn, others at the L1
+/// shadow of the guest L1.
+pub fn audit_l2_table<P: Platform, L: GuestLevel>(
+    p: &P,
+    v: P::Vcpu,
+    sl2mfn: Mfn,
+) -> Result<(), Failure> {
+    let d = p.vcpu_domain(v);
+    audit_upper_table::<P, L>(p, v, 2, sl2mfn, |_, gflags, gfn| {
+        if gflags & flags::PSE != 0 {
+            (crate::fl1::get_fl1_shadow_status::<P, L>(p, d, gfn), None)
+        } else {
+            let (gl1mfn, _) = p.get_gfn_query_unlocked(d, gfn);
+            (shadow_of(p, d, gl1mfn, L::SH_L1), Some(gl1mfn))
+        }
+    })
+}
+
 /// `sh_audit_l3_table` (multi.c 4102-4148), 4-level guests.
 pub fn audit_l3_table<P: Platform, L: GuestLevel>(
     p: &P,
@@ -423,35 +447,11 @@ pub fn audit_l3_table<P: Platform, L: GuestLevel>(
     sl3mfn: Mfn,
 ) -> Result<(), Failure> {
     let d = p.vcpu_domain(v);
-    let gl3mfn = guest_of(p, sl3mfn);
-    if p.mfn_is_out_of_sync(gl3mfn) {
-        return Err(Failure::new::<L>(
-            3,
-            gl3mfn,
-            sl3mfn,
-            None,
-            What::OutOfSync(gl3mfn),
-        ));
-    }
-    let hvm = p.is_hvm_domain(d);
     let pv32 = p.is_pv_32bit_domain(d);
-    audit_entries::<P, L>(p, d, 3, gl3mfn, sl3mfn, |gi, gl3e, sl3e| {
-        let gflags = L::guest_e_get_flags(gl3e);
-        if let Some(s) = audit_flags(hvm, L::SHADOW_LEVELS, 3, gflags, get_pte_flags(sl3e)) {
-            return Some(What::Flags(s));
-        }
-        let gfn = L::guest_e_get_gfn(gl3e);
-        let got = shadow_e_get_mfn(sl3e);
-        let (gl2mfn, _) = p.get_gfn_query_unlocked(d, gfn);
+    audit_upper_table::<P, L>(p, v, 3, sl3mfn, |gi, _, gfn| {
         // A 32-bit PV guest's 4th L3 entry maps the L2 with Xen's slots.
         let t = if pv32 && gi == 3 { L::SH_L2H } else { L::SH_L2 };
-        let want = shadow_of(p, d, gl2mfn, t);
-        (want != got).then_some(What::BadTranslation {
-            gfn,
-            via: None,
-            want,
-            got,
-        })
+        (shadow_of_gfn(p, d, gfn, t), None)
     })
 }
 
@@ -462,32 +462,8 @@ pub fn audit_l4_table<P: Platform, L: GuestLevel>(
     sl4mfn: Mfn,
 ) -> Result<(), Failure> {
     let d = p.vcpu_domain(v);
-    let gl4mfn = guest_of(p, sl4mfn);
-    if p.mfn_is_out_of_sync(gl4mfn) {
-        return Err(Failure::new::<L>(
-            4,
-            gl4mfn,
-            sl4mfn,
-            None,
-            What::OutOfSync(gl4mfn),
-        ));
-    }
-    let hvm = p.is_hvm_domain(d);
-    audit_entries::<P, L>(p, d, 4, gl4mfn, sl4mfn, |_, gl4e, sl4e| {
-        let gflags = L::guest_e_get_flags(gl4e);
-        if let Some(s) = audit_flags(hvm, L::SHADOW_LEVELS, 4, gflags, get_pte_flags(sl4e)) {
-            return Some(What::Flags(s));
-        }
-        let gfn = L::guest_e_get_gfn(gl4e);
-        let got = shadow_e_get_mfn(sl4e);
-        let (gl3mfn, _) = p.get_gfn_query_unlocked(d, gfn);
-        let want = shadow_of(p, d, gl3mfn, L::SH_L3);
-        (want != got).then_some(What::BadTranslation {
-            gfn,
-            via: None,
-            want,
-            got,
-        })
+    audit_upper_table::<P, L>(p, v, 4, sl4mfn, |_, _, gfn| {
+        (shadow_of_gfn(p, d, gfn, L::SH_L3), None)
     })
 }
 
