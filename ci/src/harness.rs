@@ -132,7 +132,7 @@ pub enum Outcome {
         passed: u32,
         failed: u32,
     },
-    /// Xen panicked; the line says why (e.g. a BUG in an unported entry).
+    /// Xen panicked; the line says why (BUG, assertion, fatal fault).
     Panic(String),
     /// QEMU exited (machine reset with -no-reboot, or poweroff) first.
     Exited,
@@ -154,8 +154,6 @@ pub struct Finished {
     pub outcome: Outcome,
     pub log: String,
     pub log_path: PathBuf,
-    /// The first `xen-shadow-rs: ... called: not ported` line, if any.
-    pub unported: Option<String>,
     /// The Xen banner and shadow-implementation lines.
     pub banner: Vec<String>,
     pub seconds: f64,
@@ -309,7 +307,6 @@ impl Boot {
             let _ = tx.send(None);
         });
         let mut log = String::new();
-        let mut unported = None;
         let mut banner = Vec::new();
         let outcome = loop {
             let left = self.timeout.saturating_sub(start.elapsed());
@@ -317,7 +314,7 @@ impl Boot {
                 Ok(Some(line)) => {
                     log.push_str(&line);
                     log.push('\n');
-                    if let Some(o) = classify(&line, &mut unported, &mut banner) {
+                    if let Some(o) = classify(&line, &mut banner) {
                         // A panic prints a register dump after its first
                         // line; keep a little more of it for the log.
                         if matches!(o, Outcome::Panic(_)) {
@@ -351,7 +348,6 @@ impl Boot {
             outcome,
             log,
             log_path,
-            unported,
             banner,
             seconds: start.elapsed().as_secs_f64(),
         })
@@ -359,16 +355,9 @@ impl Boot {
 }
 
 /// Reads one serial line: the guest's result, a Xen panic, or notes.
-fn classify(
-    line: &str,
-    unported: &mut Option<String>,
-    banner: &mut Vec<String>,
-) -> Option<Outcome> {
+fn classify(line: &str, banner: &mut Vec<String>) -> Option<Outcome> {
     if line.contains("Xen version") || line.contains("Shadow paging:") {
         banner.push(line.to_string());
-    }
-    if line.contains("xen-shadow-rs:") && line.contains("not ported") && unported.is_none() {
-        *unported = Some(line.to_string());
     }
     if line.contains("Panic on CPU") {
         return None; // the reason follows on the next line
@@ -491,8 +480,7 @@ fn debug_audit_pass(src: &Path, guests: &Guests, results: &mut Results) -> Resul
 /// What a boot is expected to do.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Expect {
-    /// All guest tests pass.  (Every entry point is ported: a BUG in an
-    /// unported one, like any other Xen panic, is a failure.)
+    /// All guest tests pass (any Xen panic is a failure).
     Pass,
 }
 
@@ -501,14 +489,6 @@ fn judge(f: &Finished, expect: Expect) -> std::result::Result<String, String> {
         (Outcome::Result { passed, failed: 0 }, Expect::Pass) if *passed > 0 => {
             Ok(format!("{}", f.outcome))
         }
-        (Outcome::Panic(_), _) if f.unported.is_some() => Err(format!(
-            "{} after {}",
-            f.outcome,
-            f.unported
-                .as_deref()
-                .unwrap_or("")
-                .trim_start_matches("(XEN) ")
-        )),
         _ => Err(format!("{}", f.outcome)),
     }
 }
@@ -712,17 +692,18 @@ mod tests {
     }
 
     #[test]
-    fn panics_and_unported_entries_are_recognised() {
-        let (mut u, mut b) = (None, Vec::new());
-        assert_eq!(classify("(XEN) xen-shadow-rs: d0v0: sh_update_cr3__guest_4 called: not ported to Rust yet (docs/status.md)", &mut u, &mut b), None);
-        assert!(u.is_some());
+    fn panics_and_banners_are_recognised() {
+        let mut b = Vec::new();
+        assert_eq!(
+            classify("(XEN) Error: accessed bit not propagated", &mut b),
+            None
+        );
         assert!(matches!(
-            classify("(XEN) Xen BUG at src/unported.rs:39", &mut u, &mut b),
+            classify("(XEN) Xen BUG at src/xen/core.rs:497", &mut b),
             Some(Outcome::Panic(_))
         ));
         classify(
             "(XEN) Xen version 4.17.5-shadow-rs (Debian 4.17.5+72-g01140da4e8-1)",
-            &mut u,
             &mut b,
         );
         assert_eq!(b.len(), 1);
@@ -730,55 +711,38 @@ mod tests {
 
     #[test]
     fn judging_follows_expectations() {
-        let f = |outcome, unported: Option<&str>| Finished {
+        let f = |outcome| Finished {
             outcome,
             log: String::new(),
             log_path: PathBuf::new(),
-            unported: unported.map(str::to_string),
             banner: vec![],
             seconds: 0.0,
         };
-        let pass = f(
-            Outcome::Result {
-                passed: 5,
-                failed: 0,
-            },
-            None,
-        );
+        let pass = f(Outcome::Result {
+            passed: 5,
+            failed: 0,
+        });
         assert!(judge(&pass, Expect::Pass).is_ok());
         assert!(judge(
-            &f(
-                Outcome::Result {
-                    passed: 5,
-                    failed: 1
-                },
-                None
-            ),
+            &f(Outcome::Result {
+                passed: 5,
+                failed: 1
+            }),
             Expect::Pass
         )
         .is_err());
         assert!(judge(
-            &f(
-                Outcome::Result {
-                    passed: 0,
-                    failed: 0
-                },
-                None
-            ),
+            &f(Outcome::Result {
+                passed: 0,
+                failed: 0
+            }),
             Expect::Pass
         )
         .is_err());
-        let bug = f(
-            Outcome::Panic("Xen BUG".into()),
-            Some("sh_page_fault__guest_4 called: not ported"),
-        );
+        let bug = f(Outcome::Panic("Xen BUG".into()));
         assert!(judge(&bug, Expect::Pass).is_err());
-        assert!(judge(
-            &f(Outcome::Panic("FATAL PAGE FAULT".into()), None),
-            Expect::Pass
-        )
-        .is_err());
-        assert!(judge(&f(Outcome::Timeout, None), Expect::Pass).is_err());
+        assert!(judge(&f(Outcome::Panic("FATAL PAGE FAULT".into())), Expect::Pass).is_err());
+        assert!(judge(&f(Outcome::Timeout), Expect::Pass).is_err());
     }
 
     #[test]
