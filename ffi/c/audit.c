@@ -13,18 +13,13 @@
 
 #if SHADOW_AUDIT & SHADOW_AUDIT_ENTRIES
 
-bool xsr_shadow_audit_enabled(void);
-bool xsr_shadow_audit_enabled(void)
-{
-    return shadow_audit_enable;
-}
-
 #else /* release: the port's own switch */
 
 static bool __initdata opt_shadow_audit;
 boolean_param("shadow-audit", opt_shadow_audit);
 
-static bool __read_mostly xsr_audit_on;
+/* Read directly by Rust (src/xen/core.rs, shadow_audit_enabled). */
+bool __read_mostly xsr_audit_on;
 
 static void cf_check xsr_audit_key(unsigned char key)
 {
@@ -39,11 +34,6 @@ static int __init cf_check xsr_audit_init(void)
     return 0;
 }
 
-bool xsr_shadow_audit_enabled(void);
-bool xsr_shadow_audit_enabled(void)
-{
-    return xsr_audit_on;
-}
 __initcall(xsr_audit_init);
 
 #endif

@@ -20,17 +20,11 @@
 #define GUEST_PAGING_LEVELS 0
 
 #include "bindings.h"
+#include <xen/init.h>
 #include <asm/uaccess.h>
 #include "types.h"
 
 /* ---- domains and vCPUs ------------------------------------------------ */
-
-/* `v->domain`. */
-struct domain *xsr_vcpu_domain(const struct vcpu *v);
-struct domain *xsr_vcpu_domain(const struct vcpu *v)
-{
-    return v->domain;
-}
 
 /* `d->vcpu[i]`, NULL for holes and for i >= d->max_vcpus. */
 struct vcpu *xsr_domain_vcpu(const struct domain *d, unsigned int i);
@@ -58,48 +52,6 @@ unsigned int xsr_vcpu_id(const struct vcpu *v);
 unsigned int xsr_vcpu_id(const struct vcpu *v)
 {
     return v->vcpu_id;
-}
-
-/* `is_hvm_domain(d)`, with its evaluate_nospec() barrier. */
-bool xsr_is_hvm_domain(const struct domain *d);
-bool xsr_is_hvm_domain(const struct domain *d)
-{
-    return is_hvm_domain(d);
-}
-
-/* `is_pv_32bit_domain(d)`, with its evaluate_nospec() barrier. */
-bool xsr_is_pv_32bit_domain(const struct domain *d);
-bool xsr_is_pv_32bit_domain(const struct domain *d)
-{
-    return is_pv_32bit_domain(d);
-}
-
-/* `shadow_mode_refcounts(d)`. */
-bool xsr_shadow_mode_refcounts(const struct domain *d);
-bool xsr_shadow_mode_refcounts(const struct domain *d)
-{
-    return shadow_mode_refcounts(d);
-}
-
-/* `paging_mode_translate(d)`. */
-bool xsr_paging_mode_translate(const struct domain *d);
-bool xsr_paging_mode_translate(const struct domain *d)
-{
-    return paging_mode_translate(d);
-}
-
-/* `paging_mode_external(d)`. */
-bool xsr_paging_mode_external(const struct domain *d);
-bool xsr_paging_mode_external(const struct domain *d)
-{
-    return paging_mode_external(d);
-}
-
-/* `paging_mode_log_dirty(d)`. */
-bool xsr_paging_mode_log_dirty(const struct domain *d);
-bool xsr_paging_mode_log_dirty(const struct domain *d)
-{
-    return paging_mode_log_dirty(d);
 }
 
 /* `d->is_dying` (any state other than DOMDYING_alive). */
@@ -143,13 +95,6 @@ void xsr_domain_crash_str(struct domain *d, const char *who, unsigned int len)
 }
 
 /* ---- machine frames ---------------------------------------------------- */
-
-/* `mfn_valid(mfn)`. */
-bool xsr_mfn_valid(unsigned long mfn);
-bool xsr_mfn_valid(unsigned long mfn)
-{
-    return mfn_valid(_mfn(mfn));
-}
 
 /* `_PAGE_NX`: the NX bit in get_pte_flags() layout, 0 without NX. */
 unsigned int xsr_page_nx(void);
@@ -263,20 +208,6 @@ void xsr_set_page_pagetable_dying(unsigned long gmfn, bool dying);
 void xsr_set_page_pagetable_dying(unsigned long gmfn, bool dying)
 {
     mfn_to_page(_mfn(gmfn))->pagetable_dying = dying;
-}
-
-/* `mfn_to_page(mfn)->count_info`. */
-unsigned long xsr_page_count_info(unsigned long mfn);
-unsigned long xsr_page_count_info(unsigned long mfn)
-{
-    return mfn_to_page(_mfn(mfn))->count_info;
-}
-
-/* `mfn_to_page(mfn)->u.inuse.type_info`. */
-unsigned long xsr_page_type_info(unsigned long mfn);
-unsigned long xsr_page_type_info(unsigned long mfn)
-{
-    return mfn_to_page(_mfn(mfn))->u.inuse.type_info;
 }
 
 /* `page_get_owner(mfn_to_page(mfn)) == d`. */
@@ -641,3 +572,22 @@ void xsr_sh_flush_local(const struct domain *d)
 {
     flush_local(guest_flush_tlb_flags(d));
 }
+
+/* ---- map_domain_page()'s direct-map fast path ------------------------------ */
+
+/*
+ * The last frame map_domain_page() returns from the direct map in release
+ * builds (domain_page.c: `mfn <= PFN_DOWN(__pa(HYPERVISOR_VIRT_END - 1))`),
+ * computed with Xen's own macros once the pdx masks are final (they are set
+ * while parsing the memory map, long before initcalls).  Rust's inline copy
+ * of that fast path (src/xen/fast.rs) reads it; while it is still 0 every
+ * mapping goes to map_domain_page() itself.
+ */
+unsigned long __read_mostly xsr_directmap_mfn_limit;
+
+static int __init cf_check xsr_directmap_init(void)
+{
+    xsr_directmap_mfn_limit = PFN_DOWN(__pa(HYPERVISOR_VIRT_END - 1));
+    return 0;
+}
+presmp_initcall(xsr_directmap_init);

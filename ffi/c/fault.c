@@ -17,24 +17,6 @@
 
 /* ---- the faulting context ------------------------------------------------ */
 
-uint32_t xsr_regs_error_code(const struct cpu_user_regs *regs);
-uint32_t xsr_regs_error_code(const struct cpu_user_regs *regs)
-{
-    return regs->error_code;
-}
-
-void xsr_regs_set_error_code(struct cpu_user_regs *regs, uint32_t ec);
-void xsr_regs_set_error_code(struct cpu_user_regs *regs, uint32_t ec)
-{
-    regs->error_code = ec;
-}
-
-uint16_t xsr_regs_ss(const struct cpu_user_regs *regs);
-uint16_t xsr_regs_ss(const struct cpu_user_regs *regs)
-{
-    return regs->ss;
-}
-
 bool xsr_guest_mode(const struct cpu_user_regs *regs);
 bool xsr_guest_mode(const struct cpu_user_regs *regs)
 {

@@ -16,22 +16,10 @@ unsigned long xsr_hvm_guest_cr3(const struct vcpu *v)
     return v->arch.hvm.guest_cr[3];
 }
 
-unsigned long xsr_guest_table_pfn(const struct vcpu *v);
-unsigned long xsr_guest_table_pfn(const struct vcpu *v)
-{
-    return pagetable_get_pfn(v->arch.guest_table);
-}
-
 unsigned long xsr_guest_table_user_pfn(const struct vcpu *v);
 unsigned long xsr_guest_table_user_pfn(const struct vcpu *v)
 {
     return pagetable_get_pfn(v->arch.guest_table_user);
-}
-
-bool xsr_tf_kernel_mode(const struct vcpu *v);
-bool xsr_tf_kernel_mode(const struct vcpu *v)
-{
-    return v->arch.flags & TF_kernel_mode;
 }
 
 void *xsr_shadow_gl3e_ptr(struct vcpu *v);
@@ -44,12 +32,6 @@ uint64_t xsr_shadow_gl3e(const struct vcpu *v, unsigned int i);
 uint64_t xsr_shadow_gl3e(const struct vcpu *v, unsigned int i)
 {
     return l3e_get_intpte(v->arch.paging.shadow.gl3e[i & 3]);
-}
-
-unsigned int xsr_gtable_dirty_version(struct domain *d);
-unsigned int xsr_gtable_dirty_version(struct domain *d)
-{
-    return atomic_read(&d->arch.paging.shadow.gtable_dirty_version);
 }
 
 bool xsr_hvm_paging_enabled(const struct vcpu *v);
@@ -82,28 +64,10 @@ bool xsr_cpuid_vendor_is_amd(const struct domain *d)
     return d->arch.cpuid->x86_vendor == X86_VENDOR_AMD;
 }
 
-bool xsr_page_owner_is_dom_io(unsigned long mfn);
-bool xsr_page_owner_is_dom_io(unsigned long mfn)
-{
-    return page_get_owner(mfn_to_page(_mfn(mfn))) == dom_io;
-}
-
 bool xsr_is_special_page(unsigned long mfn);
 bool xsr_is_special_page(unsigned long mfn)
 {
     return is_special_page(mfn_to_page(_mfn(mfn)));
-}
-
-bool xsr_sh_mfn_is_a_page_table(unsigned long mfn);
-bool xsr_sh_mfn_is_a_page_table(unsigned long mfn)
-{
-    return sh_mfn_is_a_page_table(_mfn(mfn));
-}
-
-bool xsr_walk_mfn_is_out_of_sync(unsigned long mfn);
-bool xsr_walk_mfn_is_out_of_sync(unsigned long mfn)
-{
-    return mfn_is_out_of_sync(_mfn(mfn));
 }
 
 bool xsr_mfn_oos_may_write(unsigned long mfn);

@@ -182,17 +182,10 @@ pub mod core_shims {
         pub fn unmap_domain_page(ptr: *const c_void);
 
         // ---- domains and vCPUs ----------------------------------------------
-        pub fn xsr_vcpu_domain(v: *const vcpu) -> *mut domain;
         pub fn xsr_domain_vcpu(d: *const domain, i: u32) -> *mut vcpu;
         pub fn xsr_max_vcpus(d: *const domain) -> u32;
         pub fn xsr_domain_id(d: *const domain) -> u16;
         pub fn xsr_vcpu_id(v: *const vcpu) -> u32;
-        pub fn xsr_is_hvm_domain(d: *const domain) -> bool;
-        pub fn xsr_is_pv_32bit_domain(d: *const domain) -> bool;
-        pub fn xsr_shadow_mode_refcounts(d: *const domain) -> bool;
-        pub fn xsr_paging_mode_translate(d: *const domain) -> bool;
-        pub fn xsr_paging_mode_external(d: *const domain) -> bool;
-        pub fn xsr_paging_mode_log_dirty(d: *const domain) -> bool;
         pub fn xsr_domain_is_dying(d: *const domain) -> bool;
         pub fn xsr_domain_is_shutting_down(d: *const domain) -> bool;
         pub fn xsr_shadow_opt_flags(d: *const domain) -> u32;
@@ -201,7 +194,6 @@ pub mod core_shims {
         pub fn xsr_domain_crash_str(d: *mut domain, who: *const u8, len: u32);
 
         // ---- machine frames ---------------------------------------------------
-        pub fn xsr_mfn_valid(mfn: u64) -> bool;
         pub fn xsr_page_nx() -> u32;
         pub fn xsr_paddr_bits() -> u32;
 
@@ -218,8 +210,6 @@ pub mod core_shims {
         pub fn xsr_page_shadow_flags(gmfn: u64) -> u32;
         pub fn xsr_page_pagetable_dying(gmfn: u64) -> bool;
         pub fn xsr_set_page_pagetable_dying(gmfn: u64, dying: bool);
-        pub fn xsr_page_count_info(mfn: u64) -> u64;
-        pub fn xsr_page_type_info(mfn: u64) -> u64;
         pub fn xsr_page_owned_by(mfn: u64, d: *const domain) -> bool;
 
         // ---- shadow refcounts, pins, hash, pool -----------------------------------
@@ -282,7 +272,6 @@ pub mod core_shims {
         pub fn xsr_oos_fixup_add(d: *mut domain, gmfn: u64, smfn: u64, off: u64);
 
         // ---- audit (c/audit.c) -----------------------------------------------------
-        pub fn xsr_shadow_audit_enabled() -> bool;
         pub fn xsr_hash_walk_begin(d: *mut domain) -> bool;
         pub fn xsr_hash_walk_end(d: *mut domain);
         pub fn xsr_hash_walk_next(

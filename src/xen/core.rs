@@ -28,7 +28,19 @@ use xen_shadow_rs::level::GuestLevel;
 use xen_shadow_rs::platform::{Core, GuestWalk, Slot, Table};
 use xen_shadow_rs::types::{Gfn, Mfn, P2mType};
 
-use super::{Dom, Vcpu, Xen};
+use super::{fast, Dom, Vcpu, Xen};
+
+// The audit switch (ffi/c/audit.c): common.c's `int shadow_audit_enable`
+// in debug builds, the port's `bool xsr_audit_on` in release builds; read
+// as one byte either way (x86 is little-endian, both are 0 or 1).
+extern "C" {
+    #[cfg(xen_debug)]
+    #[link_name = "shadow_audit_enable"]
+    static AUDIT_SWITCH: u8;
+    #[cfg(not(xen_debug))]
+    #[link_name = "xsr_audit_on"]
+    static AUDIT_SWITCH: u8;
+}
 
 /// Converts C's flattened walk (`struct xsr_guest_walk`, filled by
 /// `c/guestwalkN.c`, which already put 0/INVALID_MFN in the levels the guest
@@ -61,7 +73,7 @@ impl Core for Xen {
     #[inline(always)]
     fn vcpu_domain(&self, v: Vcpu) -> Dom {
         // SAFETY: see the module doc.
-        Dom(unsafe { c::xsr_vcpu_domain(v.0) })
+        Dom(unsafe { fast::vcpu_domain(v.0) })
     }
 
     #[inline(always)]
@@ -98,37 +110,37 @@ impl Core for Xen {
     #[inline(always)]
     fn is_hvm_domain(&self, d: Dom) -> bool {
         // SAFETY: see the module doc.
-        unsafe { c::xsr_is_hvm_domain(d.0) }
+        unsafe { fast::is_hvm_domain(d.0) }
     }
 
     #[inline(always)]
     fn is_pv_32bit_domain(&self, d: Dom) -> bool {
         // SAFETY: see the module doc.
-        unsafe { c::xsr_is_pv_32bit_domain(d.0) }
+        unsafe { fast::is_pv_32bit_domain(d.0) }
     }
 
     #[inline(always)]
     fn shadow_mode_refcounts(&self, d: Dom) -> bool {
         // SAFETY: see the module doc.
-        unsafe { c::xsr_shadow_mode_refcounts(d.0) }
+        unsafe { fast::shadow_mode_refcounts(d.0) }
     }
 
     #[inline(always)]
     fn paging_mode_translate(&self, d: Dom) -> bool {
         // SAFETY: see the module doc.
-        unsafe { c::xsr_paging_mode_translate(d.0) }
+        unsafe { fast::paging_mode_translate(d.0) }
     }
 
     #[inline(always)]
     fn paging_mode_external(&self, d: Dom) -> bool {
         // SAFETY: see the module doc.
-        unsafe { c::xsr_paging_mode_external(d.0) }
+        unsafe { fast::paging_mode_external(d.0) }
     }
 
     #[inline(always)]
     fn paging_mode_log_dirty(&self, d: Dom) -> bool {
         // SAFETY: see the module doc.
-        unsafe { c::xsr_paging_mode_log_dirty(d.0) }
+        unsafe { fast::paging_mode_log_dirty(d.0) }
     }
 
     #[inline(always)]
@@ -174,16 +186,15 @@ impl Core for Xen {
 
     #[inline(always)]
     fn mfn_valid(&self, mfn: Mfn) -> bool {
-        // SAFETY: `__mfn_valid` accepts any value.
-        unsafe { c::xsr_mfn_valid(mfn.0) }
+        fast::mfn_valid(mfn.0)
     }
 
     #[inline(always)]
     fn map_domain_page(&self, mfn: Mfn) -> Table {
-        // SAFETY: map_domain_page() accepts any frame of RAM (callers pass
-        // valid frames, as C does) and returns a page-aligned mapping of it
-        // that stays valid until unmap_domain_page().
-        let p = unsafe { c::map_domain_page(ffi::xen::Mfn(mfn.0)) };
+        // map_domain_page() accepts any frame of RAM (callers pass valid
+        // frames, as C does) and returns a page-aligned mapping of it that
+        // stays valid until unmap_domain_page().
+        let p = fast::map_domain_page_fast(mfn.0);
         let p = NonNull::new(p.cast::<u8>()).expect("map_domain_page returned NULL");
         // SAFETY: `p` is the 4 KiB-aligned mapping of one frame, valid until
         // `unmap_domain_page` (the Table contract passes this on).
@@ -194,7 +205,7 @@ impl Core for Xen {
     fn unmap_domain_page(&self, t: Table) {
         // SAFETY: `t` came from `map_domain_page` above (Tables are only
         // created by mappings); any address inside the mapping is accepted.
-        unsafe { c::unmap_domain_page(t.as_ptr().cast::<c_void>()) }
+        unsafe { fast::unmap_domain_page_fast(t.as_ptr().cast::<c_void>()) }
     }
 
     #[inline(always)]
@@ -283,13 +294,13 @@ impl Core for Xen {
     #[inline(always)]
     fn page_count_info(&self, mfn: Mfn) -> u64 {
         // SAFETY: see the module doc.
-        unsafe { c::xsr_page_count_info(mfn.0) }
+        unsafe { fast::page_count_info(mfn.0) }
     }
 
     #[inline(always)]
     fn page_type_info(&self, mfn: Mfn) -> u64 {
         // SAFETY: see the module doc.
-        unsafe { c::xsr_page_type_info(mfn.0) }
+        unsafe { fast::page_type_info(mfn.0) }
     }
 
     #[inline(always)]
@@ -489,7 +500,7 @@ impl Core for Xen {
 
     fn shadow_audit_enabled(&self) -> bool {
         // SAFETY: reads a boolean set at boot or by a debug key.
-        unsafe { c::xsr_shadow_audit_enabled() }
+        unsafe { ::core::ptr::read_volatile(::core::ptr::addr_of!(AUDIT_SWITCH)) != 0 }
     }
 
     fn shadow_audit_failed(&self, f: &xen_shadow_rs::audit::Failure) {

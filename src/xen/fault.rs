@@ -8,7 +8,7 @@ use ffi::{domain, vcpu};
 use xen_shadow_rs::platform::fault::EmulResult;
 use xen_shadow_rs::platform::FaultOps;
 
-use super::{Dom, Vcpu, Xen};
+use super::{fast, Dom, Vcpu, Xen};
 
 /// `struct cpu_user_regs *` handed to the page-fault hook.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -48,9 +48,6 @@ struct CEmulResult {
 // declarations into xen_shadow_rs.h, which knows no `cpu_user_regs`.
 #[allow(improper_ctypes)]
 extern "C" {
-    fn xsr_regs_error_code(regs: *const c_void) -> u32;
-    fn xsr_regs_set_error_code(regs: *mut c_void, ec: u32);
-    fn xsr_regs_ss(regs: *const c_void) -> u16;
     fn xsr_guest_mode(regs: *const c_void) -> bool;
 
     fn xsr_is_hvm_vcpu(v: *const vcpu) -> bool;
@@ -104,17 +101,20 @@ impl FaultOps for Xen {
     type Regs = Regs;
     type EmulCtxt = EmulCtxt;
 
+    #[inline(always)]
     fn regs_error_code(&self, regs: Regs) -> u32 {
         // SAFETY: see above.
-        unsafe { xsr_regs_error_code(regs.0.cast()) }
+        unsafe { fast::regs_error_code(regs.0.cast()) }
     }
+    #[inline(always)]
     fn regs_set_error_code(&self, regs: Regs, ec: u32) {
         // SAFETY: see above.
-        unsafe { xsr_regs_set_error_code(regs.0.cast(), ec) }
+        unsafe { fast::regs_set_error_code(regs.0.cast(), ec) }
     }
+    #[inline(always)]
     fn regs_ss(&self, regs: Regs) -> u16 {
         // SAFETY: see above.
-        unsafe { xsr_regs_ss(regs.0.cast()) }
+        unsafe { fast::regs_ss(regs.0.cast()) }
     }
     fn guest_mode(&self, regs: Regs) -> bool {
         // SAFETY: see above.

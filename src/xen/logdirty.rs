@@ -53,15 +53,15 @@ impl LogDirtyEnv for Xen {
     }
     fn paging_mode_log_dirty(&self, d: Dom) -> bool {
         // SAFETY: module doc.
-        unsafe { core_c::xsr_paging_mode_log_dirty(d.0) }
+        unsafe { super::fast::paging_mode_log_dirty(d.0) }
     }
     fn paging_mode_translate(&self, d: Dom) -> bool {
         // SAFETY: module doc.
-        unsafe { core_c::xsr_paging_mode_translate(d.0) }
+        unsafe { super::fast::paging_mode_translate(d.0) }
     }
     fn is_hvm_domain(&self, d: Dom) -> bool {
         // SAFETY: module doc.
-        unsafe { core_c::xsr_is_hvm_domain(d.0) }
+        unsafe { super::fast::is_hvm_domain(d.0) }
     }
     fn current_domain(&self) -> *const domain {
         // SAFETY: reads `current`, always valid in hypervisor context.
@@ -210,7 +210,7 @@ impl ShadowLogDirtyEnv for Xen {
     }
     fn is_pv_32bit_domain(&self, d: Dom) -> bool {
         // SAFETY: module doc.
-        unsafe { core_c::xsr_is_pv_32bit_domain(d.0) }
+        unsafe { super::fast::is_pv_32bit_domain(d.0) }
     }
     fn set_opt_linux_l3_toplevel(&self, d: Dom) {
         // SAFETY: module doc; paging lock held.

@@ -16,6 +16,7 @@ use xen_shadow_rs::types::{Mfn, PAGE_SIZE};
 
 pub mod core;
 pub mod cr3;
+pub mod fast;
 pub mod fault;
 pub mod logdirty;
 pub mod shadows;

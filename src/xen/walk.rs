@@ -6,26 +6,20 @@ use ffi::{domain, vcpu};
 use xen_shadow_rs::platform::WalkOps;
 use xen_shadow_rs::types::{Gfn, Mfn};
 
-use super::{Dom, Vcpu, Xen};
+use super::{fast, Dom, Vcpu, Xen};
 
 #[allow(improper_ctypes)]
 extern "C" {
     fn xsr_hvm_guest_cr3(v: *const vcpu) -> c_ulong;
-    fn xsr_guest_table_pfn(v: *const vcpu) -> c_ulong;
     fn xsr_guest_table_user_pfn(v: *const vcpu) -> c_ulong;
-    fn xsr_tf_kernel_mode(v: *const vcpu) -> bool;
     fn xsr_shadow_gl3e_ptr(v: *mut vcpu) -> *mut c_void;
     fn xsr_shadow_gl3e(v: *const vcpu, i: c_uint) -> u64;
-    fn xsr_gtable_dirty_version(d: *mut domain) -> c_uint;
     fn xsr_hvm_paging_enabled(v: *const vcpu) -> bool;
     fn xsr_hvm_pse_enabled(v: *const vcpu) -> bool;
     fn xsr_hvm_nx_enabled(v: *const vcpu) -> bool;
     fn xsr_cpuid_maxphysaddr(d: *const domain) -> c_uint;
     fn xsr_cpuid_vendor_is_amd(d: *const domain) -> bool;
-    fn xsr_page_owner_is_dom_io(mfn: c_ulong) -> bool;
     fn xsr_is_special_page(mfn: c_ulong) -> bool;
-    fn xsr_sh_mfn_is_a_page_table(mfn: c_ulong) -> bool;
-    fn xsr_walk_mfn_is_out_of_sync(mfn: c_ulong) -> bool;
     fn xsr_mfn_oos_may_write(mfn: c_ulong) -> bool;
     fn xsr_hvm_get_mem_pinned_cacheattr(d: *mut domain, gfn: c_ulong, order: c_uint) -> c_int;
     fn xsr_pat_type_2_pte_flags(t: u8) -> c_uint;
@@ -62,17 +56,19 @@ impl WalkOps for Xen {
         // SAFETY: see above.
         unsafe { xsr_hvm_guest_cr3(v.0) }
     }
+    #[inline(always)]
     fn guest_table_pfn(&self, v: Vcpu) -> u64 {
         // SAFETY: see above.
-        unsafe { xsr_guest_table_pfn(v.0) }
+        unsafe { fast::guest_table_pfn(v.0) }
     }
     fn guest_table_user_pfn(&self, v: Vcpu) -> u64 {
         // SAFETY: see above.
         unsafe { xsr_guest_table_user_pfn(v.0) }
     }
+    #[inline(always)]
     fn tf_kernel_mode(&self, v: Vcpu) -> bool {
         // SAFETY: see above.
-        unsafe { xsr_tf_kernel_mode(v.0) }
+        unsafe { fast::tf_kernel_mode(v.0) }
     }
     fn shadow_gl3e_ptr(&self, v: Vcpu) -> *mut u8 {
         // SAFETY: see above; only the address of the field is taken.
@@ -82,9 +78,10 @@ impl WalkOps for Xen {
         // SAFETY: see above; the shim masks the index to 0..4.
         unsafe { xsr_shadow_gl3e(v.0, (i & 3) as c_uint) }
     }
+    #[inline(always)]
     fn gtable_dirty_version(&self, d: Dom) -> u32 {
         // SAFETY: see above.
-        unsafe { xsr_gtable_dirty_version(d.0) }
+        unsafe { fast::gtable_dirty_version(d.0) }
     }
     fn hvm_paging_enabled(&self, v: Vcpu) -> bool {
         // SAFETY: see above.
@@ -106,21 +103,24 @@ impl WalkOps for Xen {
         // SAFETY: see above.
         unsafe { xsr_cpuid_vendor_is_amd(d.0) }
     }
+    #[inline(always)]
     fn page_owner_is_dom_io(&self, mfn: Mfn) -> bool {
         // SAFETY: see above (mfn valid).
-        unsafe { xsr_page_owner_is_dom_io(mfn.0) }
+        unsafe { fast::page_owner_is_dom_io(mfn.0) }
     }
     fn is_special_page(&self, mfn: Mfn) -> bool {
         // SAFETY: see above (mfn valid).
         unsafe { xsr_is_special_page(mfn.0) }
     }
+    #[inline(always)]
     fn sh_mfn_is_a_page_table(&self, mfn: Mfn) -> bool {
-        // SAFETY: the C helper checks mfn_valid itself.
-        unsafe { xsr_sh_mfn_is_a_page_table(mfn.0) }
+        // Checks mfn_valid itself.
+        fast::sh_mfn_is_a_page_table(mfn.0)
     }
+    #[inline(always)]
     fn mfn_is_out_of_sync(&self, mfn: Mfn) -> bool {
         // SAFETY: see above (mfn valid, as C requires).
-        unsafe { xsr_walk_mfn_is_out_of_sync(mfn.0) }
+        unsafe { fast::mfn_is_out_of_sync(mfn.0) }
     }
     fn mfn_oos_may_write(&self, mfn: Mfn) -> bool {
         // SAFETY: see above (mfn valid, as C requires).

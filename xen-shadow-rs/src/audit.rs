@@ -555,10 +555,17 @@ pub fn audit_gw<P: Platform, L: GuestLevel>(
 /// sh_audit_gw(v, &gw);` pairs): nothing unless auditing is switched on;
 /// a failure is reported through the platform (Xen: message and BUG()).
 /// Paging lock held.
+#[inline(always)]
 pub fn audit_fault<P: Platform, L: GuestLevel>(p: &P, v: P::Vcpu, gw: &GuestWalk) {
-    if !p.shadow_audit_enabled() {
-        return;
+    // The switch is tested inline (one load on the fault path when off);
+    // the audit itself stays out of line.
+    if p.shadow_audit_enabled() {
+        audit_fault_on::<P, L>(p, v, gw);
     }
+}
+
+#[inline(never)]
+fn audit_fault_on<P: Platform, L: GuestLevel>(p: &P, v: P::Vcpu, gw: &GuestWalk) {
     if let Err(f) = audit_tables::<P, L>(p, v).and_then(|()| audit_gw::<P, L>(p, v, gw)) {
         p.shadow_audit_failed(&f);
     }

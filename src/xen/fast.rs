@@ -1,0 +1,435 @@
+//! Hot-path reads of Xen state done in Rust instead of through a C shim.
+//!
+//! The benchmarks (docs/benchmarks.md) showed that a shadow fault made 70-100
+//! calls more than C's, nearly all to one-line shims of `ffi/c/*.c`
+//! (`v->domain`, `regs->error_code`, `is_hvm_domain(d)`, a frame-table
+//! flag, `map_domain_page` of a direct-mapped frame).  Each call costs the
+//! call, the return thunk and the caller's spills.  The functions here do
+//! the same reads inline, with nothing assumed on the Rust side:
+//!
+//! * every field offset comes from bindgen and is checked against GCC's at
+//!   build time (`ffi/build.rs`, LAYOUT);
+//! * every macro value (address layout, flag bits, feature numbers) is
+//!   evaluated by GCC with Xen's flags (`ffi::consts`, CONSTS);
+//! * the pdx compression masks are Xen's own variables, read at each use;
+//! * `is_hvm_domain()`'s `evaluate_nospec()` keeps its `lfence` on both
+//!   outcomes, with the same `.altinstructions` record C emits (patched out
+//!   under `X86_FEATURE_SC_NO_BRANCH_HARDEN`, as Xen's own).
+//!
+//! Only frames the caller knows to be valid are looked up in the frame
+//! table, as with the C inlines (`mfn_to_page` does no check either).
+
+use ::core::arch::asm;
+use ::core::ffi::{c_uint, c_ulong, c_void};
+use ::core::ptr::{addr_of, read_volatile};
+
+use ffi::bindings::{cpu_user_regs, domain, page_info, vcpu};
+use ffi::consts as k;
+
+// (improper_ctypes: Xen's structs end in zero-sized members; only
+// pointers to them cross the boundary.)
+#[allow(improper_ctypes)]
+extern "C" {
+    // common/pdx.c: the pdx compression of the frame table and direct map.
+    static pfn_pdx_bottom_mask: c_ulong;
+    static pfn_top_mask: c_ulong;
+    static pfn_pdx_hole_shift: c_uint;
+    static ma_va_bottom_mask: c_ulong;
+    static ma_top_mask: c_ulong;
+    fn __mfn_valid(mfn: c_ulong) -> bool;
+    // common/domain.c: the owner of MMIO frames.
+    static dom_io: *mut domain;
+    // ffi/c/core.c: map_domain_page()'s direct-map limit (0 until boot set it).
+    #[cfg(not(xen_debug))]
+    static xsr_directmap_mfn_limit: c_ulong;
+    fn map_domain_page(mfn: ffi::xen::Mfn) -> *mut c_void;
+    fn unmap_domain_page(va: *const c_void);
+}
+
+/// `mfn_valid(mfn)` (asm/page.h): Xen's out-of-line `__mfn_valid`, called
+/// directly rather than through a shim.
+#[inline(always)]
+pub fn mfn_valid(mfn: u64) -> bool {
+    // SAFETY: `__mfn_valid` accepts any value.
+    unsafe { __mfn_valid(mfn) }
+}
+
+/// `pfn_to_pdx(pfn)` (xen/pdx.h).
+#[inline(always)]
+fn pfn_to_pdx(pfn: u64) -> u64 {
+    // SAFETY: plain reads of variables Xen sets once during early boot,
+    // before any domain exists.
+    // (Wrapping shift: Xen keeps the hole shift below 64.)
+    unsafe { (pfn & pfn_pdx_bottom_mask) | (pfn & pfn_top_mask).wrapping_shr(pfn_pdx_hole_shift) }
+}
+
+/// `mfn_to_page(mfn)`: the frame-table entry of `mfn`.  Only the address is
+/// computed (with C's wrapping arithmetic); reading through it needs a
+/// valid frame (callers' contract), whose entry lies inside the frame table.
+#[inline(always)]
+pub fn mfn_to_page(mfn: u64) -> *const page_info {
+    let size = ::core::mem::size_of::<page_info>() as u64;
+    k::FRAMETABLE_VIRT_START.wrapping_add(pfn_to_pdx(mfn).wrapping_mul(size)) as usize
+        as *const page_info
+}
+
+/// `page->count_info` of a valid frame (a volatile read: other CPUs update
+/// it with atomics).
+///
+/// # Safety
+/// `mfn` must be a valid frame (`mfn_valid`).
+#[inline(always)]
+pub unsafe fn page_count_info(mfn: u64) -> u64 {
+    // SAFETY: the caller guarantees the frame-table entry exists.
+    unsafe { read_volatile(addr_of!((*mfn_to_page(mfn)).count_info)) }
+}
+
+/// `page->u.inuse.type_info` of a valid frame.
+///
+/// # Safety
+/// As for [`page_count_info`].
+#[inline(always)]
+pub unsafe fn page_type_info(mfn: u64) -> u64 {
+    // SAFETY: the caller guarantees the frame-table entry exists.
+    unsafe { read_volatile(addr_of!((*mfn_to_page(mfn)).u.inuse.type_info)) }
+}
+
+/// `page->shadow_flags` of a valid frame.
+///
+/// # Safety
+/// As for [`page_count_info`].
+#[inline(always)]
+unsafe fn page_shadow_flags(mfn: u64) -> u32 {
+    // SAFETY: the caller guarantees the frame-table entry exists.
+    unsafe {
+        u32::from(read_volatile(addr_of!(
+            (*mfn_to_page(mfn)).__bindgen_anon_2.__bindgen_anon_2.shadow_flags
+        )))
+    }
+}
+
+/// `page_get_owner(page)` (asm/mm.h): the owning domain, or null.
+///
+/// # Safety
+/// As for [`page_count_info`].
+#[inline(always)]
+pub unsafe fn page_get_owner(mfn: u64) -> *const domain {
+    // SAFETY: the caller guarantees the frame-table entry exists.
+    let pdx = unsafe { read_volatile(addr_of!((*mfn_to_page(mfn)).v.inuse._domain)) };
+    if pdx == 0 {
+        ::core::ptr::null()
+    } else {
+        // pdx_to_virt(): the owner's struct domain in the direct map.
+        k::DIRECTMAP_VIRT_START.wrapping_add(u64::from(pdx) << k::PAGE_SHIFT) as usize
+            as *const domain
+    }
+}
+
+/// `mfn_is_out_of_sync(gmfn)` (shadow/private.h): a page table (as far as
+/// the shadow code is concerned) whose shadow flags say out of sync.
+///
+/// # Safety
+/// As for [`page_count_info`].
+#[inline(always)]
+pub unsafe fn mfn_is_out_of_sync(mfn: u64) -> bool {
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        page_count_info(mfn) & k::PGC_PAGE_TABLE != 0
+            && u64::from(page_shadow_flags(mfn)) & k::SHF_OUT_OF_SYNC != 0
+    }
+}
+
+/// `sh_mfn_is_a_page_table(gmfn)` (shadow/private.h), any frame number.
+#[inline(always)]
+pub fn sh_mfn_is_a_page_table(mfn: u64) -> bool {
+    if !mfn_valid(mfn) {
+        return false;
+    }
+    // SAFETY: `mfn` is valid; the owner, if any, is a live domain (a page
+    // keeps its owner's struct domain alive), read as C does.
+    unsafe {
+        let owner = page_get_owner(mfn);
+        if !owner.is_null()
+            && shadow_mode_refcounts(owner)
+            && page_count_info(mfn) & k::PGC_PAGE_TABLE != 0
+        {
+            return true;
+        }
+        let t = page_type_info(mfn) & k::PGT_TYPE_MASK;
+        t != 0 && t <= k::PGT_L4_PAGE_TABLE
+    }
+}
+
+/// `v->domain`.
+///
+/// # Safety
+/// `v` must be a live vCPU.
+#[inline(always)]
+pub unsafe fn vcpu_domain(v: *const vcpu) -> *mut domain {
+    // SAFETY: forwarded to the caller; the field never changes.
+    unsafe { (*v).domain }
+}
+
+/// `d->arch.paging.mode`.
+///
+/// # Safety
+/// `d` must be a live domain.
+#[inline(always)]
+unsafe fn paging_mode(d: *const domain) -> u64 {
+    // SAFETY: forwarded to the caller.  The mode changes only under the
+    // paging lock with the domain paused; read as C's macros do.
+    u64::from(unsafe { read_volatile(addr_of!((*d).arch.paging.mode)) })
+}
+
+/// `shadow_mode_refcounts(d)` (asm/shadow.h).
+///
+/// # Safety
+/// As for [`paging_mode`].
+#[inline(always)]
+pub unsafe fn shadow_mode_refcounts(d: *const domain) -> bool {
+    // SAFETY: forwarded to the caller.
+    let m = unsafe { paging_mode(d) };
+    m & k::PG_SH_ENABLE != 0 && m & k::PG_REFCOUNTS != 0
+}
+
+/// `paging_mode_external(d)`.
+///
+/// # Safety
+/// As for [`paging_mode`].
+#[inline(always)]
+pub unsafe fn paging_mode_external(d: *const domain) -> bool {
+    // SAFETY: forwarded to the caller.
+    let m = unsafe { paging_mode(d) };
+    m & k::PG_EXTERNAL != 0
+}
+
+/// `paging_mode_translate(d)`.
+///
+/// # Safety
+/// As for [`paging_mode`].
+#[inline(always)]
+pub unsafe fn paging_mode_translate(d: *const domain) -> bool {
+    // SAFETY: forwarded to the caller.
+    let m = unsafe { paging_mode(d) };
+    m & k::PG_TRANSLATE != 0
+}
+
+/// `paging_mode_log_dirty(d)`.
+///
+/// # Safety
+/// As for [`paging_mode`].
+#[inline(always)]
+pub unsafe fn paging_mode_log_dirty(d: *const domain) -> bool {
+    // SAFETY: forwarded to the caller.
+    let m = unsafe { paging_mode(d) };
+    m & k::PG_LOG_DIRTY != 0
+}
+
+/// `evaluate_nospec(cond)` (asm/nospec.h): `cond`, with an `lfence` on
+/// both outcomes of the branch (unless Xen patched them out at boot under
+/// `X86_FEATURE_SC_NO_BRANCH_HARDEN`: each `lfence` carries the same
+/// `.altinstructions` record as C's `barrier_nospec_true/false`, an empty
+/// replacement).  The branch and both barriers are one asm block so that
+/// the compiler cannot hoist a barrier above the branch.
+#[inline(always)]
+pub fn evaluate_nospec(cond: bool) -> bool {
+    if k::CONFIG_SPECULATIVE_HARDEN_BRANCH == 0 {
+        return cond;
+    }
+    let out: u8;
+    // SAFETY: only registers and flags are touched; the .altinstructions
+    // records are `struct alt_instr` (asm/alternative.h: s32 orig, s32
+    // repl, u16 feature, u8 orig_len, u8 repl_len, u8 pad_len, u8 priv),
+    // as ALTINSTR_ENTRY emits them, which apply_alternatives() reads at boot.
+    unsafe {
+        asm!(
+            "test {c}, {c}",
+            "jz 7742f",
+            "7740:",
+            "lfence",
+            "7741:",
+            ".pushsection .altinstructions, \"a\", @progbits",
+            ".long 7740b - .",
+            ".long 7748f - .",
+            ".word {feat}",
+            ".byte 7741b - 7740b",
+            ".byte 0",
+            ".byte 0",
+            ".byte 0",
+            ".section .altinstr_replacement, \"ax\", @progbits",
+            "7748:",
+            ".popsection",
+            "mov {out}, 1",
+            "jmp 7746f",
+            "7742:",
+            "7743:",
+            "lfence",
+            "7744:",
+            ".pushsection .altinstructions, \"a\", @progbits",
+            ".long 7743b - .",
+            ".long 7749f - .",
+            ".word {feat}",
+            ".byte 7744b - 7743b",
+            ".byte 0",
+            ".byte 0",
+            ".byte 0",
+            ".section .altinstr_replacement, \"ax\", @progbits",
+            "7749:",
+            ".popsection",
+            "xor {out}, {out}",
+            "7746:",
+            c = in(reg_byte) u8::from(cond),
+            out = lateout(reg_byte) out,
+            feat = const k::X86_FEATURE_SC_NO_BRANCH_HARDEN,
+            options(nostack),
+        );
+    }
+    out != 0
+}
+
+/// `is_hvm_domain(d)` (xen/sched.h), with its speculation barrier.
+///
+/// # Safety
+/// As for [`paging_mode`].
+#[inline(always)]
+pub unsafe fn is_hvm_domain(d: *const domain) -> bool {
+    // SAFETY: forwarded to the caller; `options` is set at creation.
+    let hvm = unsafe { (*d).options } as u64 & k::XEN_DOMCTL_CDF_HVM != 0;
+    k::CONFIG_HVM != 0 && evaluate_nospec(hvm)
+}
+
+/// `is_pv_32bit_domain(d)` (xen/sched.h): `is_pv_domain(d)` (with its
+/// barrier) and `d->arch.pv.is_32bit`.
+///
+/// # Safety
+/// As for [`paging_mode`].
+#[inline(always)]
+pub unsafe fn is_pv_32bit_domain(d: *const domain) -> bool {
+    if k::CONFIG_PV32 == 0 || k::CONFIG_PV == 0 {
+        return false;
+    }
+    // SAFETY: forwarded to the caller; for a PV domain the `pv` member of
+    // the union is the live one, as C reads it only after is_pv_domain.
+    unsafe {
+        let pv = (*d).options as u64 & k::XEN_DOMCTL_CDF_HVM == 0;
+        evaluate_nospec(pv) && (*d).arch.__bindgen_anon_1.pv.is_32bit
+    }
+}
+
+/// `atomic_read(&d->arch.paging.shadow.gtable_dirty_version)`.
+///
+/// # Safety
+/// As for [`paging_mode`].
+#[inline(always)]
+pub unsafe fn gtable_dirty_version(d: *const domain) -> u32 {
+    // SAFETY: forwarded to the caller; atomic_read() is a volatile read of
+    // the aligned int, as here.
+    let c = unsafe {
+        read_volatile(addr_of!((*d).arch.paging.shadow.gtable_dirty_version.counter))
+    };
+    c as u32
+}
+
+/// `page_get_owner(mfn_to_page(mfn)) == dom_io`.
+///
+/// # Safety
+/// As for [`page_count_info`].
+#[inline(always)]
+pub unsafe fn page_owner_is_dom_io(mfn: u64) -> bool {
+    // SAFETY: forwarded to the caller; `dom_io` is set once at boot.
+    unsafe { page_get_owner(mfn) == dom_io.cast_const() }
+}
+
+/// `regs->error_code`.
+///
+/// # Safety
+/// `regs` must point to the live register frame of the fault.
+#[inline(always)]
+pub unsafe fn regs_error_code(regs: *const cpu_user_regs) -> u32 {
+    // SAFETY: forwarded to the caller.
+    unsafe { (*regs).error_code }
+}
+
+/// `regs->error_code = ec`.
+///
+/// # Safety
+/// As for [`regs_error_code`].
+#[inline(always)]
+pub unsafe fn regs_set_error_code(regs: *mut cpu_user_regs, ec: u32) {
+    // SAFETY: forwarded to the caller.
+    unsafe { (*regs).error_code = ec }
+}
+
+/// `regs->ss`.
+///
+/// # Safety
+/// As for [`regs_error_code`].
+#[inline(always)]
+pub unsafe fn regs_ss(regs: *const cpu_user_regs) -> u16 {
+    // SAFETY: forwarded to the caller.
+    unsafe { (*regs).ss }
+}
+
+/// `v->arch.flags & TF_kernel_mode`.
+///
+/// # Safety
+/// As for [`vcpu_domain`].
+#[inline(always)]
+pub unsafe fn tf_kernel_mode(v: *const vcpu) -> bool {
+    // SAFETY: forwarded to the caller.
+    let f = unsafe { (*v).arch.flags };
+    f & k::TF_KERNEL_MODE != 0
+}
+
+/// `pagetable_get_pfn(v->arch.guest_table)`.
+///
+/// # Safety
+/// As for [`vcpu_domain`].
+#[inline(always)]
+pub unsafe fn guest_table_pfn(v: *const vcpu) -> u64 {
+    // SAFETY: forwarded to the caller.
+    unsafe { (*v).arch.guest_table.pfn }
+}
+
+/// `map_domain_page(mfn)` (x86/domain_page.c) with its release-build fast
+/// path inline: a frame the direct map covers is returned as its
+/// direct-map address, exactly as the C function's first test does; any
+/// other frame, and every frame in debug builds (which use the mapcache
+/// for PV vCPUs to catch mapping bugs), goes to the C function.
+#[inline(always)]
+pub fn map_domain_page_fast(mfn: u64) -> *mut c_void {
+    #[cfg(not(xen_debug))]
+    {
+        // SAFETY: a plain read of a variable set once at boot (ffi/c/core.c).
+        if mfn <= unsafe { xsr_directmap_mfn_limit } {
+            // (No overflow: the limit is a frame of the direct map.)
+            return maddr_to_virt(mfn << k::PAGE_SHIFT);
+        }
+    }
+    // SAFETY: map_domain_page() accepts any frame of RAM (callers' contract).
+    unsafe { map_domain_page(ffi::xen::Mfn(mfn)) }
+}
+
+/// `unmap_domain_page(va)` with its fast path inline: direct-map addresses
+/// (and NULL) were never in the mapcache, so there is nothing to undo.
+///
+/// # Safety
+/// `va` must come from [`map_domain_page_fast`] (or C's map_domain_page).
+#[inline(always)]
+pub unsafe fn unmap_domain_page_fast(va: *const c_void) {
+    let a = va as usize as u64;
+    if a == 0 || a >= k::DIRECTMAP_VIRT_START {
+        return;
+    }
+    // SAFETY: forwarded to the caller.
+    unsafe { unmap_domain_page(va) }
+}
+
+/// `__maddr_to_virt(ma)`: the direct-map address of machine address `ma`.
+#[cfg(not(xen_debug))]
+#[inline(always)]
+fn maddr_to_virt(ma: u64) -> *mut c_void {
+    // SAFETY: plain reads of variables set once during early boot.
+    let off = unsafe { (ma & ma_va_bottom_mask) | (ma & ma_top_mask).wrapping_shr(pfn_pdx_hole_shift) };
+    k::DIRECTMAP_VIRT_START.wrapping_add(off) as usize as *mut c_void
+}
