@@ -42,23 +42,21 @@ extern "C" {
     static AUDIT_SWITCH: u8;
 }
 
-/// Converts C's flattened walk (`struct xsr_guest_walk`, filled by
-/// `c/guestwalkN.c`, which already put 0/INVALID_MFN in the levels the guest
-/// lacks) into the algorithms' `GuestWalk`.
-fn walk_from_c(w: &xsr_guest_walk) -> GuestWalk {
-    GuestWalk {
-        va: w.va,
-        l4e: w.l4e,
-        l3e: w.l3e,
-        l2e: w.l2e,
-        l1e: w.l1e,
-        l4mfn: Mfn(w.l4mfn),
-        l3mfn: Mfn(w.l3mfn),
-        l2mfn: Mfn(w.l2mfn),
-        l1mfn: Mfn(w.l1mfn),
-        pfec: w.pfec,
-    }
+// The walker shim (c/guestwalkN.c) fills the algorithms' GuestWalk in
+// place: it is `#[repr(C)]` with the same fields as C's flattened
+// `struct xsr_guest_walk` (c/bindings.h), whose layout layout.rs checks
+// against GCC.  Entries a level lacks are 0, their frames INVALID_MFN.
+macro_rules! same_offset {
+    ($($f:ident),*) => {
+        $(const _: () = assert!(
+            ::core::mem::offset_of!(GuestWalk, $f) == ::core::mem::offset_of!(xsr_guest_walk, $f)
+        );)*
+    };
 }
+same_offset!(va, l4e, l3e, l2e, l1e, l4mfn, l3mfn, l2mfn, l1mfn, pfec);
+const _: () = assert!(
+    ::core::mem::size_of::<GuestWalk>() == ::core::mem::size_of::<xsr_guest_walk>()
+);
 
 // Every method is `#[inline(always)]`: each is one FFI call, not worth a
 // frame of its own on the fault path.  (Over-long mangled names of outlined
@@ -593,36 +591,27 @@ impl Core for Xen {
         top_gfn: Gfn,
         top_mfn: Mfn,
         top: *mut u8,
-    ) -> (bool, GuestWalk) {
-        let mut w = xsr_guest_walk {
-            va: 0,
-            l4e: 0,
-            l3e: 0,
-            l2e: 0,
-            l1e: 0,
-            l4mfn: !0,
-            l3mfn: !0,
-            l2mfn: !0,
-            l1mfn: !0,
-            pfec: 0,
-        };
+        gw: &mut GuestWalk,
+    ) -> bool {
+        let w = (gw as *mut GuestWalk).cast::<xsr_guest_walk>();
         let top = top.cast::<c_void>();
         // Each arm is a direct call: the walkers are not cf_check (no
         // ENDBR64), so they must never be reached through a pointer.
         // `top` is the mapped root table of the walk (or, for PAE, the
         // vCPU's gl3e[] copy) as sh_walk_guest_tables passes it, live for
-        // the call; `w` is a local the shim fills in full.
+        // the call; `w` is the caller's GuestWalk, layout-identical to
+        // xsr_guest_walk (asserted above), which the shim fills in full.
         // SAFETY: as said above and in the module doc; the walker only reads
         // guest memory through Xen mappings.
         let ok = unsafe {
             match L::LEVELS {
-                2 => c::xsr_guest_walk_2(v.0, va, &mut w, pfec, top_gfn.0, top_mfn.0, top),
-                3 => c::xsr_guest_walk_3(v.0, va, &mut w, pfec, top_gfn.0, top_mfn.0, top),
-                4 => c::xsr_guest_walk_4(v.0, va, &mut w, pfec, top_gfn.0, top_mfn.0, top),
+                2 => c::xsr_guest_walk_2(v.0, va, w, pfec, top_gfn.0, top_mfn.0, top),
+                3 => c::xsr_guest_walk_3(v.0, va, w, pfec, top_gfn.0, top_mfn.0, top),
+                4 => c::xsr_guest_walk_4(v.0, va, w, pfec, top_gfn.0, top_mfn.0, top),
                 n => panic!("guest_walk_tables: no {n}-level guest walker"),
             }
         };
-        (ok, walk_from_c(&w))
+        ok
     }
 
     // ---- lock-free reads through the linear maps -------------------------------------

@@ -225,7 +225,8 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
         // against this version of the guest tables.
         let version = p.gtable_dirty_version(d);
         compiler_fence(Ordering::SeqCst);
-        let (walk_ok, mut gw) = sh_walk_guest_tables::<P, L>(p, v, va, error_code);
+        let mut gw = GuestWalk::EMPTY;
+        let walk_ok = sh_walk_guest_tables::<P, L>(p, v, va, error_code, &mut gw);
 
         p.regs_set_error_code(
             regs,

@@ -3,7 +3,7 @@
 
 use crate::index::*;
 use crate::level::GuestLevel;
-use crate::platform::Platform;
+use crate::platform::{GuestWalk, Platform};
 use crate::types::*;
 use crate::walk::{guest_walk_to_gfn, sh_walk_guest_tables};
 
@@ -120,7 +120,8 @@ pub fn sh_gva_to_gfn<P: Platform, L: GuestLevel>(
         return cached;
     }
 
-    let (walk_ok, gw) = sh_walk_guest_tables::<P, L>(p, v, va, *pfec);
+    let mut gw = GuestWalk::EMPTY;
+    let walk_ok = sh_walk_guest_tables::<P, L>(p, v, va, *pfec, &mut gw);
     if !walk_ok {
         *pfec = gw.pfec;
         return INVALID_GFN.0;

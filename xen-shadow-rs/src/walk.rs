@@ -172,7 +172,8 @@ pub fn sh_walk_guest_tables<P: Platform, L: GuestLevel>(
     v: P::Vcpu,
     va: u64,
     pfec: u32,
-) -> (bool, GuestWalk) {
+    gw: &mut GuestWalk,
+) -> bool {
     let d = p.vcpu_domain(v);
     let root_gfn = Gfn(if p.paging_mode_external(d) {
         cr3_pa(p.hvm_guest_cr3(v)) >> PAGE_SHIFT
@@ -187,11 +188,11 @@ pub fn sh_walk_guest_tables<P: Platform, L: GuestLevel>(
             p.guest_table_user_pfn(v)
         });
         let root = p.map_domain_page(root_mfn);
-        let r = p.guest_walk_tables::<L>(v, va, pfec, root_gfn, root_mfn, root.as_ptr());
+        let r = p.guest_walk_tables::<L>(v, va, pfec, root_gfn, root_mfn, root.as_ptr(), gw);
         p.unmap_domain_page(root);
         r
     } else {
-        p.guest_walk_tables::<L>(v, va, pfec, root_gfn, INVALID_MFN, p.shadow_gl3e_ptr(v))
+        p.guest_walk_tables::<L>(v, va, pfec, root_gfn, INVALID_MFN, p.shadow_gl3e_ptr(v), gw)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::level::GuestLevel;
 use crate::platform::{Slot, Table};
-use crate::types::{Gfn, Mfn, P2mType};
+use crate::types::{Gfn, Mfn, P2mType, INVALID_MFN};
 
 /// `walk_t` (asm/guest_pt.h) with the level's entries widened to 64 bits:
 /// the result of `guest_walk_tables_N_levels`.  Entries a level does not
@@ -13,7 +13,12 @@ use crate::types::{Gfn, Mfn, P2mType};
 /// bits (what `guest_walk_to_gfn` reads); mask to 32 bits where C uses the
 /// 32-bit `gw->l1e`.  Frames of levels the walk did not reach are 0 (the
 /// walker zeroes walk_t first).
+///
+/// `#[repr(C)]`, field for field the same as ffi's `struct xsr_guest_walk`,
+/// so that Xen's walker shim fills it in place (src/xen/core.rs asserts
+/// the layouts match).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
 pub struct GuestWalk {
     pub va: u64,
     pub l4e: u64,
@@ -26,6 +31,22 @@ pub struct GuestWalk {
     pub l1mfn: Mfn,
     /// The page-fault error code the walk computed (`gw->pfec`).
     pub pfec: u32,
+}
+
+impl GuestWalk {
+    /// A walk that reached nothing (what the walker starts from).
+    pub const EMPTY: GuestWalk = GuestWalk {
+        va: 0,
+        l4e: 0,
+        l3e: 0,
+        l2e: 0,
+        l1e: 0,
+        l4mfn: INVALID_MFN,
+        l3mfn: INVALID_MFN,
+        l2mfn: INVALID_MFN,
+        l1mfn: INVALID_MFN,
+        pfec: 0,
+    };
 }
 
 /// Domains, vCPUs, memory, frame table, shadow pool/hash, locks, p2m.
@@ -220,7 +241,9 @@ pub trait Core {
     /// top_gfn, top_mfn, top_map)` for `L`; `top` is `top_map`: the mapped
     /// root table (for PAE: the vCPU's 4-entry `gl3e` copy, with `top_mfn`
     /// = INVALID_MFN, as multi.c passes).  It must stay valid for the call.
-    /// Returns true if the walk succeeded.
+    /// The walk is written to `gw` (in place: it is large, and this is the
+    /// fault path).  Returns true if the walk succeeded.
+    #[allow(clippy::too_many_arguments)]
     fn guest_walk_tables<L: GuestLevel>(
         &self,
         v: Self::Vcpu,
@@ -229,7 +252,8 @@ pub trait Core {
         top_gfn: Gfn,
         top_mfn: Mfn,
         top: *mut u8,
-    ) -> (bool, GuestWalk);
+        gw: &mut GuestWalk,
+    ) -> bool;
 
     // ---- lock-free reads through the linear maps -----------------------------
     /// Address of `sh_linear_lN_table(v)` (N = 1..4): the shadow linear map

@@ -315,8 +315,11 @@ impl Core for Sim {
         _top_gfn: Gfn,
         top_mfn: Mfn,
         _top: *mut u8,
-    ) -> (bool, GuestWalk) {
-        self.xen_guest_walk::<L>(v, va, pfec, top_mfn)
+        gw: &mut GuestWalk,
+    ) -> bool {
+        let (ok, w) = self.xen_guest_walk::<L>(v, va, pfec, top_mfn);
+        *gw = w;
+        ok
     }
 
     fn sh_linear_table_base(&self, _v: u32, level: u32) -> u64 {
