@@ -73,7 +73,7 @@ impl Mode {
     }
 
     /// The guest kernel's own name for the paging mode it sets up.
-    fn guest_mode(self) -> &'static str {
+    pub fn guest_mode(self) -> &'static str {
         match self {
             Mode::Pv64Shadow => "pv64",
             Mode::Pv32PaeShadow => "pv32pae",
@@ -86,7 +86,7 @@ impl Mode {
         !matches!(self, Mode::Pv64 | Mode::Pv32Pae)
     }
 
-    fn xen_dom0_args(self) -> &'static str {
+    pub fn xen_dom0_args(self) -> &'static str {
         match self {
             Mode::Hvm64 | Mode::Hvm32 | Mode::Hvm32Pse | Mode::Hvm32Pae => {
                 "dom0=pvh,shadow dom0-iommu=none"

@@ -16,6 +16,8 @@
 //!                            live-migration test (docs/migration.md)
 //! cargo xtask bench migrate [--case NAME]...  its figures, both hypervisors
 //! cargo xtask bench [--modes m1,m2] [--only OP]   C vs Rust instruction counts
+//! cargo xtask profile OP MODE [--skip N] [--fn F]   one operation's
+//!                                  instructions per function, C vs Rust
 //! cargo xtask stack [--no-build]   code size and stack figures of both builds
 //! ```
 //! Everything lives under `build/` in the checkout and is rebuilt only when
@@ -27,6 +29,7 @@ mod fuzz;
 mod harness;
 mod migrate;
 mod setup;
+mod profile;
 mod stack;
 mod status;
 mod xen;
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
             let raw: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
             bench::bench(&raw)
         }
+        ["profile", ..] => profile::profile(&args[1..]),
         ["stack"] => stack_cmd(args.iter().any(|a| a == "--no-build")),
         ["test"] => harness::test_all(),
         ["fuzz", ..] => fuzz::run(&args[1..]),
