@@ -87,20 +87,60 @@ impl Sim {
     /// shadow root, or PAE (2- and 3-level guests) from the four entries of
     /// `l3table` at `hw_cr3`, with a 32-bit address.
     pub fn hw_guest_walk(&self, hw_cr3: u64, va: u64, acc: Access, smep: bool, smap: bool) -> Hw {
+        Self::hw_access(self.hw_guest_translate(hw_cr3, va), acc, smep, smap, false)
+    }
+
+    /// [`Sim::hw_guest_walk`] without the access: the walk (which entries
+    /// the CPU reads, where it stops) does not depend on the access, only
+    /// the permission check and the error code do.  The translation, or
+    /// the error-code bits the walk itself contributes (0 for not present,
+    /// RSVD|P for a reserved bit).
+    pub fn hw_guest_translate(&self, hw_cr3: u64, va: u64) -> Result<TlbEntry, u32> {
         if self.levels() == 4 {
-            return self.hw_walk(Mfn(hw_cr3 >> PAGE_SHIFT), va, acc, smep, smap, false);
+            return self.hw_translate_from(Mfn(hw_cr3 >> PAGE_SHIFT), 4, va);
         }
         let va = va & 0xffff_ffff;
         let l3 = Mfn(hw_cr3 >> PAGE_SHIFT);
         let pdpte = self.read64(l3, (((hw_cr3 & 0xfe0) >> 3) + ((va >> 30) & 3)) as usize);
         if pdpte & 1 == 0 {
-            return Hw::Fault(acc.pfec());
+            return Err(0);
         }
         // PDPTE reserved bits: 1, 2, 5-8, 63, and the address bits.
         if pdpte & (0x1e6 | (1 << 63) | hw_rsvd_addr()) != 0 {
-            return Hw::Fault(acc.pfec() | pfec::RESERVED_BIT | pfec::PAGE_PRESENT);
+            return Err(pfec::RESERVED_BIT | pfec::PAGE_PRESENT);
         }
-        self.hw_walk_from(shadow_e_get_mfn(pdpte), 2, va, acc, smep, smap, false)
+        self.hw_translate_from(shadow_e_get_mfn(pdpte), 2, va)
+    }
+
+    /// An access of kind `acc` on the outcome of a walk (see
+    /// [`Sim::hw_guest_translate`]).  With `xen`, only presence and
+    /// reserved bits count (Xen's own supervisor reads).
+    pub fn hw_access(
+        walk: Result<TlbEntry, u32>,
+        acc: Access,
+        smep: bool,
+        smap: bool,
+        xen: bool,
+    ) -> Hw {
+        let base = acc.pfec();
+        match walk {
+            Err(bits) => Hw::Fault(base | bits),
+            Ok(ent) if xen || Self::hw_permits(&ent, acc, smep, smap) => Hw::Ok(ent),
+            Ok(_) => Hw::Fault(base | pfec::PAGE_PRESENT),
+        }
+    }
+
+    /// Does the hardware allow `acc` through a translation with `ent`'s
+    /// rights (CR0.WP set)?
+    pub fn hw_permits(ent: &TlbEntry, acc: Access, smep: bool, smap: bool) -> bool {
+        let (rw, user, nx) = (ent.rw, ent.user, ent.nx);
+        let deny = (acc.fetch && nx)
+            || (acc.user && (!user || (acc.write && !rw)))
+            || (!acc.user
+                && ((user && acc.fetch && smep)
+                    || (user && !acc.fetch && smap)
+                    || (acc.write && !rw)));
+        !deny
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -114,23 +154,27 @@ impl Sim {
         smap: bool,
         xen: bool,
     ) -> Hw {
+        Self::hw_access(self.hw_translate_from(root, top, va), acc, smep, smap, xen)
+    }
+
+    /// The walk of `top` levels from `root` (see [`Sim::hw_guest_translate`]).
+    fn hw_translate_from(&self, root: Mfn, top: usize, va: u64) -> Result<TlbEntry, u32> {
         let mut table = root;
         let mut rw = true;
         let mut user = true;
         let mut nx = false;
-        let base = acc.pfec();
         let shifts = [39u32, 30, 21, 12];
         let mut frame = INVALID_MFN;
         for (lvl, &sh) in shifts.iter().enumerate().skip(4 - top) {
             if self.owner(table) == Owner::None {
                 // A table pointer to a frame that does not exist: the
                 // hardware would read garbage; treat as not present.
-                return Hw::Fault(base);
+                return Err(0);
             }
             let e = self.read64(table, ((va >> sh) & 511) as usize);
             let f = get_pte_flags(e);
             if f & PRESENT == 0 {
-                return Hw::Fault(base);
+                return Err(0);
             }
             let level = 4 - lvl;
             let ps = f & PSE != 0 && (level == 2 || level == 3);
@@ -141,7 +185,7 @@ impl Sim {
                 rsvd |= e & low != 0;
             }
             if rsvd {
-                return Hw::Fault(base | pfec::RESERVED_BIT | pfec::PAGE_PRESENT);
+                return Err(pfec::RESERVED_BIT | pfec::PAGE_PRESENT);
             }
             rw &= f & RW != 0;
             user &= f & USER != 0;
@@ -153,26 +197,12 @@ impl Sim {
             }
             table = shadow_e_get_mfn(e);
         }
-        let ent = TlbEntry {
+        Ok(TlbEntry {
             mfn: frame,
             rw,
             user,
             nx,
-        };
-        if xen {
-            return Hw::Ok(ent);
-        }
-        let deny = (acc.fetch && nx)
-            || (acc.user && (!user || (acc.write && !rw)))
-            || (!acc.user
-                && ((user && acc.fetch && smep)
-                    || (user && !acc.fetch && smap)
-                    || (acc.write && !rw)));
-        if deny {
-            Hw::Fault(base | pfec::PAGE_PRESENT)
-        } else {
-            Hw::Ok(ent)
-        }
+        })
     }
 
     /// The access of vCPU `v` at `va` through its shadows (`hw_cr3`), the

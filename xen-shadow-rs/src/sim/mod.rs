@@ -545,6 +545,18 @@ impl Sim {
         }
     }
 
+    /// A copy of the 512 entries of frame `mfn` (zeros for invalid frames).
+    pub fn read_page(&self, mfn: Mfn) -> [u64; 512] {
+        let mut out = [0u64; 512];
+        if let Some(ptr) = self.page_ptr(mfn) {
+            // SAFETY: `ptr` is the start of a live, aligned 4 KiB frame of
+            // `mem` (as in `read64`); nothing writes it during the copy
+            // (single-threaded, no reference into it is live).
+            unsafe { core::ptr::copy_nonoverlapping(ptr.cast_const(), out.as_mut_ptr(), 512) }
+        }
+        out
+    }
+
     /// Reads `bytes` (1..=8) at byte offset `off` of frame `mfn`,
     /// little-endian; the access must stay within the frame.
     pub fn read_bytes(&self, mfn: Mfn, off: usize, bytes: usize) -> u64 {
