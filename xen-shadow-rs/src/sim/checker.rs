@@ -57,10 +57,20 @@ fn acc_of(a: Access) -> oracle::Acc {
 
 /// The oracle's view of guest memory: RAM frames only.
 fn read_gpa(sim: &Sim, gpa: u64, bytes: u32) -> Option<u64> {
-    let (m, t) = sim.p2m(gpa >> PAGE_SHIFT);
-    if !t.is_ram() || sim.owner(m) != Owner::Guest {
-        return None;
-    }
+    let m = {
+        let st = sim.st.borrow();
+        let (m, t) = usize::try_from(gpa >> PAGE_SHIFT)
+            .ok()
+            .and_then(|i| st.dom.p2m.get(i).copied())
+            .unwrap_or((INVALID_MFN, P2mType::Invalid));
+        let guest = sim
+            .frame_index(m)
+            .is_some_and(|i| st.frames[i].owner == Owner::Guest);
+        if !t.is_ram() || !guest {
+            return None;
+        }
+        m
+    };
     Some(sim.read_bytes(m, (gpa & 0xfff) as usize, bytes as usize))
 }
 
@@ -87,7 +97,7 @@ fn pdptes(g: &Guest, v: usize) -> Option<[u64; 4]> {
 /// the same whatever the access, and a faulting walk lists those it read
 /// too.)
 fn touches_oos(g: &Guest, w: &oracle::Walk) -> bool {
-    w.walked.iter().any(|&a| {
+    w.walked.as_slice().iter().any(|&a| {
         let (m, _) = g.sim.p2m(a >> PAGE_SHIFT);
         g.sim.page_is_oos(m)
     })
@@ -284,7 +294,9 @@ const ACCESSES: [Access; 5] = [
 /// The hardware walk and the oracle's walk are each done once for all the
 /// accesses: neither depends on the access, only the rights checks applied
 /// to their result do (`Sim::hw_access`, `oracle::check`), and nothing
-/// changes the state while the checker runs.
+/// changes the state while the checker runs.  Likewise the guest entries
+/// on the walk are read once: which of them lacks A does not depend on the
+/// access, only whether the leaf's D is required does.
 fn check_shadow_va(g: &Guest, v: usize, va: u64, strict: bool) -> Result<(), Violation> {
     let (_, hw_cr3, mode) = g.sim.cr3_and_mode(v);
     let root = Mfn(hw_cr3 >> PAGE_SHIFT);
@@ -296,8 +308,11 @@ fn check_shadow_va(g: &Guest, v: usize, va: u64, strict: bool) -> Result<(), Vio
         return Ok(());
     };
     let cpu = g.oracle_cpu(v);
+    let width = if cpu.levels == 2 { 4 } else { 8 };
     let mut lenient = if strict { Some(false) } else { None };
     let mut walk: Option<oracle::Walk> = None;
+    // The first entry on the walk without A; whether the leaf has D.
+    let mut ad: Option<(Option<u64>, bool)> = None;
     for acc in ACCESSES {
         if !Sim::hw_permits(&ent, acc, mode.smep, mode.smap) {
             continue;
@@ -331,7 +346,6 @@ fn check_shadow_va(g: &Guest, v: usize, va: u64, strict: bool) -> Result<(), Vio
                 ));
             }
             Ok(gpa) => {
-                let walked = &w.walked;
                 let (m, t) = g.sim.p2m(gpa >> PAGE_SHIFT);
                 if m != ent.mfn {
                     return bad(std::format!(
@@ -352,13 +366,23 @@ fn check_shadow_va(g: &Guest, v: usize, va: u64, strict: bool) -> Result<(), Vio
                         gpa >> 12
                     ));
                 }
-                for (i, &a) in walked.iter().enumerate() {
-                    let width = if g.sim.levels() == 2 { 4 } else { 8 };
-                    let ge = read_gpa(&g.sim, a, width).unwrap_or(0);
-                    if ge & u64::from(flags::ACCESSED) == 0 {
-                        return bad(std::format!("guest entry at gpa {a:#x} has no A bit"));
-                    }
-                    if acc.write && i + 1 == walked.len() && ge & u64::from(flags::DIRTY) == 0 {
+                let walked = w.walked.as_slice();
+                let (no_a, leaf_d) = *ad.get_or_insert_with(|| {
+                    let ge = |a: u64| read_gpa(&g.sim, a, width).unwrap_or(0);
+                    let no_a = walked
+                        .iter()
+                        .copied()
+                        .find(|&a| ge(a) & u64::from(flags::ACCESSED) == 0);
+                    let leaf_d = walked
+                        .last()
+                        .is_some_and(|&a| ge(a) & u64::from(flags::DIRTY) != 0);
+                    (no_a, leaf_d)
+                });
+                if let Some(a) = no_a {
+                    return bad(std::format!("guest entry at gpa {a:#x} has no A bit"));
+                }
+                if acc.write && !leaf_d {
+                    if let Some(&a) = walked.last() {
                         return bad(std::format!(
                             "writable, but guest leaf at gpa {a:#x} has no D bit"
                         ));

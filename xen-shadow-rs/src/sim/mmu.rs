@@ -165,8 +165,12 @@ impl Sim {
         let mut nx = false;
         let shifts = [39u32, 30, 21, 12];
         let mut frame = INVALID_MFN;
+        let st = self.st.borrow();
         for (lvl, &sh) in shifts.iter().enumerate().skip(4 - top) {
-            if self.owner(table) == Owner::None {
+            let owner = self
+                .frame_index(table)
+                .map_or(Owner::None, |i| st.frames[i].owner);
+            if owner == Owner::None {
                 // A table pointer to a frame that does not exist: the
                 // hardware would read garbage; treat as not present.
                 return Err(0);

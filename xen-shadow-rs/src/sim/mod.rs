@@ -560,6 +560,15 @@ impl Sim {
     /// Reads `bytes` (1..=8) at byte offset `off` of frame `mfn`,
     /// little-endian; the access must stay within the frame.
     pub fn read_bytes(&self, mfn: Mfn, off: usize, bytes: usize) -> u64 {
+        if (1..=8).contains(&bytes) && off % 8 + bytes <= 8 && off < 4096 {
+            // Within one 64-bit word: one read, the same bytes.
+            let word = self.read64(mfn, off / 8) >> ((off % 8) * 8);
+            return if bytes == 8 {
+                word
+            } else {
+                word & ((1u64 << (8 * bytes)) - 1)
+            };
+        }
         let mut v = 0u64;
         for k in 0..bytes.min(8) {
             let o = off + k;
@@ -574,6 +583,18 @@ impl Sim {
 
     /// Writes the low `bytes` of `val` at byte offset `off` of `mfn`.
     pub fn write_bytes(&self, mfn: Mfn, off: usize, bytes: usize, val: u64) {
+        if (1..=8).contains(&bytes) && off % 8 + bytes <= 8 && off < 4096 {
+            // Within one 64-bit word: one read-modify-write, the same bytes.
+            let sh = (off % 8) * 8;
+            let mask = if bytes == 8 {
+                !0
+            } else {
+                ((1u64 << (8 * bytes)) - 1) << sh
+            };
+            let word = self.read64(mfn, off / 8);
+            self.write64(mfn, off / 8, (word & !mask) | ((val << sh) & mask));
+            return;
+        }
         for k in 0..bytes.min(8) {
             let o = off + k;
             if o >= 4096 {

@@ -69,8 +69,26 @@ const XD: u64 = 1 << 63;
 pub struct Walk {
     /// The guest-physical addresses of the entries read, root first (also
     /// those of a walk that faults).
-    pub walked: Vec<u64>,
+    pub walked: Walked,
     pub end: WalkEnd,
+}
+
+/// The entries a walk read (at most 4: PAE walks start at the PDPTEs
+/// loaded at CR3 time, 32-bit walks read 2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Walked {
+    addrs: [u64; 4],
+    len: usize,
+}
+
+impl Walked {
+    fn push(&mut self, a: u64) {
+        self.addrs[self.len] = a;
+        self.len += 1;
+    }
+    pub fn as_slice(&self) -> &[u64] {
+        &self.addrs[..self.len]
+    }
 }
 
 /// Where a [`Walk`] ended.
@@ -116,11 +134,11 @@ pub fn walk(
     let addr_rsvd = ((1u64 << 52) - 1) & !maxpa_mask;
     let xd_rsvd = if cpu.nxe { 0 } else { XD };
 
-    let mut walked = Vec::new();
+    let mut walked = Walked::default();
     let mut user_ok = true;
     let mut write_ok = true;
     let mut exec_ok = true;
-    let done = |walked: Vec<u64>, end: WalkEnd| Walk { walked, end };
+    let done = |walked: Walked, end: WalkEnd| Walk { walked, end };
 
     let leaf_gpa: u64;
     match cpu.levels {
@@ -237,7 +255,7 @@ pub fn rights(cpu: &Cpu, w: Walk, acc: Acc) -> Outcome {
     match check(cpu, &w.end, acc) {
         Ok(gpa) => Outcome::Ok {
             gpa,
-            walked: w.walked,
+            walked: w.walked.as_slice().to_vec(),
         },
         Err(ec) => Outcome::Fault(ec),
     }
