@@ -20,7 +20,7 @@ use std::string::String;
 use std::vec::Vec;
 
 use super::guest::{Guest, Seen, USER_PAGES};
-use super::mmu::Access;
+use super::mmu::{Access, WalkCache};
 use super::oracle::{self, Outcome};
 use super::{Owner, Sim, MFN_BASE};
 use crate::propagate::sh_l1e_is_magic;
@@ -297,13 +297,19 @@ const ACCESSES: [Access; 5] = [
 /// changes the state while the checker runs.  Likewise the guest entries
 /// on the walk are read once: which of them lacks A does not depend on the
 /// access, only whether the leaf's D is required does.
-fn check_shadow_va(g: &Guest, v: usize, va: u64, strict: bool) -> Result<(), Violation> {
+fn check_shadow_va(
+    g: &Guest,
+    v: usize,
+    va: u64,
+    strict: bool,
+    cache: &mut WalkCache,
+) -> Result<(), Violation> {
     let (_, hw_cr3, mode) = g.sim.cr3_and_mode(v);
     let root = Mfn(hw_cr3 >> PAGE_SHIFT);
     if root.0 == 0 {
         return Ok(());
     }
-    let Ok(ent) = g.sim.hw_guest_translate(hw_cr3, va) else {
+    let Ok(ent) = g.sim.hw_guest_translate_cached(hw_cr3, va, cache) else {
         // Nothing granted for any access.
         return Ok(());
     };
@@ -432,8 +438,9 @@ pub fn check_full(g: &Guest) -> Result<(), Violation> {
 pub fn check_every_address(g: &Guest) -> Result<(), Violation> {
     let vas = sample_vas(g, true);
     for v in 0..g.sim.vcpu_count() {
+        let mut cache = WalkCache::default();
         for &va in &vas {
-            check_shadow_va(g, v, va, false)?;
+            check_shadow_va(g, v, va, false, &mut cache)?;
         }
     }
     Ok(())
@@ -452,8 +459,9 @@ pub fn check_global_flushed(g: &Guest, flushed: Option<usize>) -> Result<(), Vio
     check_state(g)?;
     let vas = sample_vas(g, all);
     for v in 0..g.sim.vcpu_count() {
+        let mut cache = WalkCache::default();
         for &va in &vas {
-            check_shadow_va(g, v, va, flushed == Some(v))?;
+            check_shadow_va(g, v, va, flushed == Some(v), &mut cache)?;
         }
     }
     Ok(())
