@@ -127,18 +127,11 @@ pub fn run(args: &[String]) -> Result {
             cmd.arg(format!("-jobs={jobs}"))
                 .arg(format!("-workers={jobs}"));
         }
-        let out = cmd
-            .output()
+        let (status, text) = run_streaming(&mut cmd)
             .map_err(|e| format!("cargo fuzz: {e} (install with `cargo install cargo-fuzz`)"))?;
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
         let mut r = parse(&text);
-        if !out.status.success() && r.findings.is_empty() {
-            r.findings
-                .push(format!("cargo fuzz exited with {}", out.status));
+        if !status.success() && r.findings.is_empty() {
+            r.findings.push(format!("cargo fuzz exited with {status}"));
             eprintln!("{}", tail(&text, 30));
         }
         failed |= !r.findings.is_empty();
@@ -172,6 +165,39 @@ pub fn run(args: &[String]) -> Result {
     } else {
         Ok(())
     }
+}
+
+/// Runs `cmd` with its output copied to stderr line by line as it comes
+/// (a long run shows its progress, e.g. in a log file), and returns the
+/// exit status and all of the output (stdout, then stderr).
+fn run_streaming(cmd: &mut Command) -> std::io::Result<(std::process::ExitStatus, String)> {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let copy = |pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut all = String::new();
+            let mut r = BufReader::new(pipe);
+            let mut buf = Vec::new();
+            while r.read_until(b'\n', &mut buf).unwrap_or(0) > 0 {
+                let line = String::from_utf8_lossy(&buf);
+                let line = line.trim_end_matches('\n');
+                eprintln!("{line}");
+                all.push_str(line);
+                all.push('\n');
+                buf.clear();
+            }
+            all
+        })
+    };
+    let out = child.stdout.take().map(|p| copy(Box::new(p)));
+    let err = child.stderr.take().map(|p| copy(Box::new(p)));
+    let status = child.wait()?;
+    let mut text = String::new();
+    for t in [out, err].into_iter().flatten() {
+        text.push_str(&t.join().unwrap_or_default());
+    }
+    Ok((status, text))
 }
 
 fn tail(s: &str, n: usize) -> String {

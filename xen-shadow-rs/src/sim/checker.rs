@@ -16,12 +16,11 @@
 //! up-pointers, the hash and `shadow_flags`, and the pool all add up; no
 //! paging lock or mapping is left behind; the domain was not crashed.
 
-use std::collections::{BTreeMap, HashMap};
 use std::string::String;
 use std::vec::Vec;
 
 use super::guest::{Guest, Seen, USER_PAGES};
-use super::mmu::{Access, Hw};
+use super::mmu::{Access, WalkCache};
 use super::oracle::{self, Outcome};
 use super::{Owner, Sim, MFN_BASE};
 use crate::propagate::sh_l1e_is_magic;
@@ -58,26 +57,35 @@ fn acc_of(a: Access) -> oracle::Acc {
 
 /// The oracle's view of guest memory: RAM frames only.
 fn read_gpa(sim: &Sim, gpa: u64, bytes: u32) -> Option<u64> {
-    let (m, t) = sim.p2m(gpa >> PAGE_SHIFT);
-    if !t.is_ram() || sim.owner(m) != Owner::Guest {
-        return None;
-    }
+    let m = {
+        let st = sim.st.borrow();
+        let (m, t) = usize::try_from(gpa >> PAGE_SHIFT)
+            .ok()
+            .and_then(|i| st.dom.p2m.get(i).copied())
+            .unwrap_or((INVALID_MFN, P2mType::Invalid));
+        let guest = sim
+            .frame_index(m)
+            .is_some_and(|i| st.frames[i].owner == Owner::Guest);
+        if !t.is_ram() || !guest {
+            return None;
+        }
+        m
+    };
     Some(sim.read_bytes(m, (gpa & 0xfff) as usize, bytes as usize))
 }
 
 /// The oracle for vCPU `v`'s current address space.
 pub fn oracle_walk(g: &Guest, v: usize, va: u64, acc: Access) -> Outcome {
+    oracle::rights(&g.oracle_cpu(v), oracle_va(g, v, va), acc_of(acc))
+}
+
+/// The oracle's walk of `va` in vCPU `v`'s address space, for any access
+/// (see [`oracle::walk`]).
+fn oracle_va(g: &Guest, v: usize, va: u64) -> oracle::Walk {
     let cpu = g.oracle_cpu(v);
     let cr3 = g.sim.cr3_and_mode(v).0;
     let sim = &g.sim;
-    oracle::translate(
-        &cpu,
-        &|a, b| read_gpa(sim, a, b),
-        cr3,
-        pdptes(g, v),
-        va,
-        acc_of(acc),
-    )
+    oracle::walk(&cpu, &|a, b| read_gpa(sim, a, b), cr3, pdptes(g, v), va)
 }
 
 /// The PDPTEs of a PAE guest as loaded at its last CR3 load.
@@ -85,29 +93,11 @@ fn pdptes(g: &Guest, v: usize) -> Option<[u64; 4]> {
     (g.sim.levels() == 3).then(|| *g.sim.st.borrow().vcpus[v].gl3e)
 }
 
-/// Is any guest table on the walk of `va` out of sync?
-fn walk_touches_oos(g: &Guest, v: usize, va: u64) -> bool {
-    let acc = Access {
-        write: false,
-        user: false,
-        fetch: false,
-    };
-    // The tables read are the same whatever the access; walk with
-    // supervisor read to get the list (a fault still lists them).
-    let cpu = g.oracle_cpu(v);
-    let cr3 = g.sim.cr3_and_mode(v).0;
-    let sim = &g.sim;
-    let touched = core::cell::RefCell::new(Vec::new());
-    let rd = |a: u64, b: u32| {
-        let r = read_gpa(sim, a, b);
-        if r.is_some() {
-            touched.borrow_mut().push(a);
-        }
-        r
-    };
-    let _ = oracle::translate(&cpu, &rd, cr3, pdptes(g, v), va, acc_of(acc));
-    let touched = touched.into_inner();
-    touched.iter().any(|&a| {
+/// Is any guest table `w` read from out of sync?  (The tables read are
+/// the same whatever the access, and a faulting walk lists those it read
+/// too.)
+fn touches_oos(g: &Guest, w: &oracle::Walk) -> bool {
+    w.walked.as_slice().iter().any(|&a| {
         let (m, _) = g.sim.p2m(a >> PAGE_SHIFT);
         g.sim.page_is_oos(m)
     })
@@ -115,9 +105,11 @@ fn walk_touches_oos(g: &Guest, v: usize, va: u64) -> bool {
 
 /// Computes what an access must do (before it runs).
 pub fn expect(g: &Guest, v: usize, va: u64, acc: Access) -> Expect {
+    let w = oracle_va(g, v, va);
+    let lenient = touches_oos(g, &w);
     Expect {
-        outcome: oracle_walk(g, v, va, acc),
-        lenient: walk_touches_oos(g, v, va),
+        outcome: oracle::rights(&g.oracle_cpu(v), w, acc_of(acc)),
+        lenient,
     }
 }
 
@@ -298,16 +290,39 @@ const ACCESSES: [Access; 5] = [
 ///
 /// With `strict`, out-of-sync L1s get no leeway: right after the vCPU's
 /// own flush (CR3 load) its view must be exact.
-fn check_shadow_va(g: &Guest, v: usize, va: u64, strict: bool) -> Result<(), Violation> {
+///
+/// The hardware walk and the oracle's walk are each done once for all the
+/// accesses: neither depends on the access, only the rights checks applied
+/// to their result do (`Sim::hw_access`, `oracle::check`), and nothing
+/// changes the state while the checker runs.  Likewise the guest entries
+/// on the walk are read once: which of them lacks A does not depend on the
+/// access, only whether the leaf's D is required does.
+fn check_shadow_va(
+    g: &Guest,
+    v: usize,
+    va: u64,
+    strict: bool,
+    cache: &mut WalkCache,
+) -> Result<(), Violation> {
     let (_, hw_cr3, mode) = g.sim.cr3_and_mode(v);
     let root = Mfn(hw_cr3 >> PAGE_SHIFT);
     if root.0 == 0 {
         return Ok(());
     }
+    let Ok(ent) = g.sim.hw_guest_translate_cached(hw_cr3, va, cache) else {
+        // Nothing granted for any access.
+        return Ok(());
+    };
+    let cpu = g.oracle_cpu(v);
+    let width = if cpu.levels == 2 { 4 } else { 8 };
     let mut lenient = if strict { Some(false) } else { None };
+    let mut walk: Option<oracle::Walk> = None;
+    // The first entry on the walk without A; whether the leaf has D.
+    let mut ad: Option<(Option<u64>, bool)> = None;
     for acc in ACCESSES {
-        let hw = g.sim.hw_guest_walk(hw_cr3, va, acc, mode.smep, mode.smap);
-        let Hw::Ok(ent) = hw else { continue };
+        if !Sim::hw_permits(&ent, acc, mode.smep, mode.smap) {
+            continue;
+        }
         let bad = |what: String| Err(Violation::Shadow { vcpu: v, va, what });
         // Never a mapping of the shadows' or Xen's own memory.
         match g.sim.owner(ent.mfn) {
@@ -325,17 +340,18 @@ fn check_shadow_va(g: &Guest, v: usize, va: u64, strict: bool) -> Result<(), Vio
                 ent.mfn.0
             ));
         }
-        let len = *lenient.get_or_insert_with(|| walk_touches_oos(g, v, va));
+        let w = walk.get_or_insert_with(|| oracle_va(g, v, va));
+        let len = *lenient.get_or_insert_with(|| touches_oos(g, w));
         if len {
             continue;
         }
-        match oracle_walk(g, v, va, acc) {
-            Outcome::Fault(ec) => {
+        match oracle::check(&cpu, &w.end, acc_of(acc)) {
+            Err(ec) => {
                 return bad(std::format!(
                     "shadow grants {acc:?}, oracle says #PF {ec:#x}"
                 ));
             }
-            Outcome::Ok { gpa, walked } => {
+            Ok(gpa) => {
                 let (m, t) = g.sim.p2m(gpa >> PAGE_SHIFT);
                 if m != ent.mfn {
                     return bad(std::format!(
@@ -356,13 +372,23 @@ fn check_shadow_va(g: &Guest, v: usize, va: u64, strict: bool) -> Result<(), Vio
                         gpa >> 12
                     ));
                 }
-                for (i, &a) in walked.iter().enumerate() {
-                    let width = if g.sim.levels() == 2 { 4 } else { 8 };
-                    let ge = read_gpa(&g.sim, a, width).unwrap_or(0);
-                    if ge & u64::from(flags::ACCESSED) == 0 {
-                        return bad(std::format!("guest entry at gpa {a:#x} has no A bit"));
-                    }
-                    if acc.write && i + 1 == walked.len() && ge & u64::from(flags::DIRTY) == 0 {
+                let walked = w.walked.as_slice();
+                let (no_a, leaf_d) = *ad.get_or_insert_with(|| {
+                    let ge = |a: u64| read_gpa(&g.sim, a, width).unwrap_or(0);
+                    let no_a = walked
+                        .iter()
+                        .copied()
+                        .find(|&a| ge(a) & u64::from(flags::ACCESSED) == 0);
+                    let leaf_d = walked
+                        .last()
+                        .is_some_and(|&a| ge(a) & u64::from(flags::DIRTY) != 0);
+                    (no_a, leaf_d)
+                });
+                if let Some(a) = no_a {
+                    return bad(std::format!("guest entry at gpa {a:#x} has no A bit"));
+                }
+                if acc.write && !leaf_d {
+                    if let Some(&a) = walked.last() {
                         return bad(std::format!(
                             "writable, but guest leaf at gpa {a:#x} has no D bit"
                         ));
@@ -374,28 +400,47 @@ fn check_shadow_va(g: &Guest, v: usize, va: u64, strict: bool) -> Result<(), Vio
     Ok(())
 }
 
+/// The addresses the checker covers: every user page, then the whole
+/// direct map (every gfn).
+fn va_count(g: &Guest) -> u64 {
+    USER_PAGES + g.sim.gfn_count()
+}
+
+/// The `i`th of the addresses the checker covers ([`va_count`]).
+fn va_at(g: &Guest, i: u64) -> u64 {
+    if i < USER_PAGES {
+        i << PAGE_SHIFT
+    } else {
+        g.physmap() + ((i - USER_PAGES) << PAGE_SHIFT)
+    }
+}
+
 /// The addresses checked after an operation: a rotating sample of 24, or
 /// all of them (every user page and the whole direct map) when `all`.
 fn sample_vas(g: &Guest, all_vas: bool) -> Vec<u64> {
-    let gfns = g.sim.gfn_count();
-    let mut all: Vec<u64> = (0..USER_PAGES).map(|i| i << PAGE_SHIFT).collect();
-    let physmap = g.physmap();
-    all.extend((0..gfns).map(|gfn| physmap + (gfn << PAGE_SHIFT)));
+    let n = va_count(g);
     if all_vas {
-        return all;
+        return (0..n).map(|i| va_at(g, i)).collect();
     }
-    let n = all.len() as u64;
     (0..24u64)
-        .map(|k| all[((g.ops.wrapping_mul(7919) + k * 104_729) % n) as usize])
+        .map(|k| va_at(g, (g.ops.wrapping_mul(7919) + k * 104_729) % n))
         .collect()
 }
 
 /// [`check_global`] over every address.
 pub fn check_full(g: &Guest) -> Result<(), Violation> {
     check_state(g)?;
+    check_every_address(g)
+}
+
+/// The shadows of every vCPU against the oracle at every address (the
+/// address half of [`check_full`]).
+pub fn check_every_address(g: &Guest) -> Result<(), Violation> {
+    let vas = sample_vas(g, true);
     for v in 0..g.sim.vcpu_count() {
-        for va in sample_vas(g, true) {
-            check_shadow_va(g, v, va, false)?;
+        let mut cache = WalkCache::default();
+        for &va in &vas {
+            check_shadow_va(g, v, va, false, &mut cache)?;
         }
     }
     Ok(())
@@ -412,9 +457,11 @@ pub fn check_global(g: &Guest) -> Result<(), Violation> {
 pub fn check_global_flushed(g: &Guest, flushed: Option<usize>) -> Result<(), Violation> {
     let all = g.sweep_every != 0 && g.ops % g.sweep_every == 0;
     check_state(g)?;
+    let vas = sample_vas(g, all);
     for v in 0..g.sim.vcpu_count() {
-        for va in sample_vas(g, all) {
-            check_shadow_va(g, v, va, flushed == Some(v))?;
+        let mut cache = WalkCache::default();
+        for &va in &vas {
+            check_shadow_va(g, v, va, flushed == Some(v), &mut cache)?;
         }
     }
     Ok(())
@@ -441,15 +488,17 @@ fn check_tlbs(g: &Guest) -> Result<(), Violation> {
             if !e.rw {
                 continue;
             }
-            let guest_may_use = g.arch_tlb.get(&(v, *page)).is_some_and(|c| {
-                c.iter().any(|&(gpage, _)| {
-                    st.dom
-                        .p2m
-                        .get(gpage as usize)
-                        .is_some_and(|&(m, _)| m == e.mfn)
+            let guest_may_use = || {
+                g.arch_tlb.get(&(v, *page)).is_some_and(|c| {
+                    c.iter().any(|&(gpage, _)| {
+                        st.dom
+                            .p2m
+                            .get(gpage as usize)
+                            .is_some_and(|&(m, _)| m == e.mfn)
+                    })
                 })
-            });
-            if !guest_may_use && writable_pt(e.mfn) {
+            };
+            if writable_pt(e.mfn) && !guest_may_use() {
                 return Err(Violation::State(std::format!(
                     "vCPU {v}: TLB entry for va page {page:#x} is a writable mapping of in-sync page table {:#x}",
                     e.mfn.0
@@ -492,27 +541,80 @@ fn check_state(g: &Guest) -> Result<(), Violation> {
     check_shadow_state(s)?;
     check_tlbs(g)?;
     // The port's own audit (crate::audit, C's block X) over every shadow.
-    for v in 0..s.vcpu_count() {
-        s.lock_recursive();
-        let r = by_level!(s.levels(), crate::audit::audit_tables(s, v as u32));
-        s.unlock();
-        if let Err(f) = r {
-            return Err(Violation::State(std::format!("audit: {f}")));
-        }
+    // Once, not once per vCPU: `audit_tables(v)` uses `v` only for
+    // `vcpu_domain(v)`, and every simulated vCPU is in domain 0 (and runs
+    // at the domain's paging level), so the result is the same for all.
+    s.lock_recursive();
+    let r = by_level!(s.levels(), crate::audit::audit_tables(s, 0));
+    s.unlock();
+    if let Err(f) = r {
+        return Err(Violation::State(std::format!("audit: {f}")));
     }
     Ok(())
 }
 
+/// The indices of the present entries of a table, in order.  (Most
+/// entries of a shadow are not present: the bits are gathered without a
+/// branch per entry, which is what the fuzz targets' comparison tracing
+/// makes expensive.)
+fn present_entries(page: &[u64; 512]) -> impl Iterator<Item = usize> {
+    let mut words = [0u64; 8];
+    for (w, chunk) in words.iter_mut().zip(page.chunks_exact(64)) {
+        *w = chunk.iter().enumerate().fold(0u64, |m, (k, &e)| {
+            m | ((e & u64::from(flags::PRESENT)) << k)
+        });
+    }
+    words.into_iter().enumerate().flat_map(|(w, mut bits)| {
+        core::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let k = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            Some(w * 64 + k)
+        })
+    })
+}
+
 /// Reference counts, hash, flags, pool, writable mappings, TLBs.
+///
+/// One pass over the shadow pages counts the references their entries
+/// hold (indexed by frame, not hashed: only simulated frames have counts
+/// to compare with), then every frame is compared with the counts.
 pub fn check_shadow_state(s: &Sim) -> Result<(), Violation> {
     let st = s.st.borrow();
     let err = |m: String| Err(Violation::State(m));
     let opt = st.dom.opt_flags;
-    let mut refs: HashMap<u64, u64> = HashMap::new();
-    let mut types: HashMap<u64, u64> = HashMap::new();
-    let mut shrefs: BTreeMap<u64, u64> = BTreeMap::new();
+    let nframes = st.frames.len();
+    // Per frame index: general and writable-type references held by shadow
+    // L1 entries, references to it as a shadow (upper-level entries and
+    // top-level slots), on the free list, the shadow types hashed for it.
+    let mut refs = std::vec![0u64; nframes];
+    let mut types = std::vec![0u64; nframes];
+    let mut shrefs = std::vec![0u64; nframes];
+    let mut free = std::vec![false; nframes];
+    let mut hashed = std::vec![0u32; nframes];
+    let idx_of = |m: u64| s.frame_index(Mfn(m));
+    for m in st.dom.freelist.iter() {
+        if let Some(i) = idx_of(m.0) {
+            free[i] = true;
+        }
+    }
+    // The shadow types whose shadow_flags bit must match the hash.
+    let mut type_mask = 0u32;
+    for ty in sh_type::MIN_SHADOW..=sh_type::MAX_SHADOW {
+        if !super::common::is_fl1(ty) {
+            type_mask |= 1 << ty;
+        }
+    }
+    for &(m, ty) in st.dom.hash.keys() {
+        if (sh_type::MIN_SHADOW..=sh_type::MAX_SHADOW).contains(&ty) {
+            if let Some(i) = idx_of(m) {
+                hashed[i] |= 1 << ty;
+            }
+        }
+    }
     let mut used = 0usize;
-    let free: std::collections::BTreeSet<u64> = st.dom.freelist.iter().map(|m| m.0).collect();
     let writable_pt = |m: Mfn| -> bool {
         s.frame_index(m)
             .map(|i| {
@@ -527,7 +629,7 @@ pub fn check_shadow_state(s: &Sim) -> Result<(), Violation> {
         }
         let m = Mfn(MFN_BASE + i as u64);
         if f.sh_type == 0 {
-            if !free.contains(&m.0) {
+            if !free[i] {
                 return err(std::format!(
                     "shadow page {:#x} is neither free nor typed",
                     m.0
@@ -536,7 +638,7 @@ pub fn check_shadow_state(s: &Sim) -> Result<(), Violation> {
             continue;
         }
         used += 1;
-        if free.contains(&m.0) {
+        if free[i] {
             return err(std::format!(
                 "shadow page {:#x} is typed and on the free list",
                 m.0
@@ -552,20 +654,23 @@ pub fn check_shadow_state(s: &Sim) -> Result<(), Violation> {
                 | sh_type::L1_32
                 | sh_type::FL1_32
         );
-        for idx in 0..512 {
-            let e = s.read64(m, idx);
+        let page = s.read_page(m);
+        for idx in present_entries(&page) {
+            let e = page[idx];
             let fl = get_pte_flags(e);
-            if fl & flags::PRESENT == 0 {
-                continue;
-            }
             if is_l1 {
                 if sh_l1e_is_magic(e) {
                     continue;
                 }
                 let tm = shadow_e_get_mfn(e);
-                *refs.entry(tm.0).or_default() += 1;
+                let ti = idx_of(tm.0);
+                if let Some(j) = ti {
+                    refs[j] += 1;
+                }
                 if fl & flags::RW != 0 {
-                    *types.entry(tm.0).or_default() += 1;
+                    if let Some(j) = ti {
+                        types[j] += 1;
+                    }
                     if writable_pt(tm) {
                         return err(std::format!(
                             "shadow L1 {:#x}[{idx}] is a writable mapping of in-sync page table {:#x}",
@@ -574,7 +679,7 @@ pub fn check_shadow_state(s: &Sim) -> Result<(), Violation> {
                         ));
                     }
                     if st.dom.log_dirty
-                        && s.frame_index(tm).map(|j| st.frames[j].owner) == Some(Owner::Guest)
+                        && ti.map(|j| st.frames[j].owner) == Some(Owner::Guest)
                         && !st.dom.dirty.contains(&tm.0)
                     {
                         return err(std::format!(
@@ -583,13 +688,14 @@ pub fn check_shadow_state(s: &Sim) -> Result<(), Violation> {
                         ));
                     }
                 }
-            } else {
-                let child = shadow_e_get_mfn(e);
-                *shrefs.entry(child.0).or_default() += 1;
+            } else if let Some(j) = idx_of(shadow_e_get_mfn(e).0) {
+                shrefs[j] += 1;
             }
         }
         if f.head && t <= sh_type::MAX_SHADOW && !super::common::is_fl1(t) {
-            *refs.entry(f.back).or_default() += 1;
+            if let Some(j) = idx_of(f.back) {
+                refs[j] += 1;
+            }
         }
     }
     if used + st.dom.freelist.len() != st.dom.total_pages as usize {
@@ -602,7 +708,9 @@ pub fn check_shadow_state(s: &Sim) -> Result<(), Violation> {
     for v in st.vcpus.iter() {
         for sm in v.shadow_table.iter() {
             if sm.0 != 0 {
-                *shrefs.entry(sm.0).or_default() += 1;
+                if let Some(j) = idx_of(sm.0) {
+                    shrefs[j] += 1;
+                }
             }
         }
     }
@@ -610,8 +718,8 @@ pub fn check_shadow_state(s: &Sim) -> Result<(), Violation> {
         let m = MFN_BASE + i as u64;
         match f.owner {
             Owner::Guest => {
-                let r = refs.get(&m).copied().unwrap_or(0);
-                let t = types.get(&m).copied().unwrap_or(0);
+                let r = refs[i];
+                let t = types[i];
                 if f.refs != r || f.type_count != t {
                     return err(std::format!(
                         "frame {m:#x}: count {} type count {}, shadows hold {r} and {t}",
@@ -621,12 +729,14 @@ pub fn check_shadow_state(s: &Sim) -> Result<(), Violation> {
                 }
                 // shadow_flags <-> hash
                 if f.page_table {
-                    for ty in sh_type::MIN_SHADOW..=sh_type::MAX_SHADOW {
+                    let diff = (f.shadow_flags ^ hashed[i]) & type_mask;
+                    if diff != 0 {
+                        let ty = diff.trailing_zeros();
                         let flagged = f.shadow_flags & (1 << ty) != 0;
-                        let hashed = st.dom.hash.contains_key(&(m, ty));
-                        if flagged != hashed && !super::common::is_fl1(ty) {
-                            return err(std::format!("frame {m:#x}: shadow_flags bit {ty} is {flagged}, hash says {hashed}"));
-                        }
+                        let hashed = hashed[i] & (1 << ty) != 0;
+                        return err(std::format!(
+                            "frame {m:#x}: shadow_flags bit {ty} is {flagged}, hash says {hashed}"
+                        ));
                     }
                 } else if f.shadow_flags & shf::OUT_OF_SYNC != 0 && f.page_table {
                     return err(std::format!(
@@ -635,7 +745,7 @@ pub fn check_shadow_state(s: &Sim) -> Result<(), Violation> {
                 }
             }
             Owner::Shadow if f.head && f.sh_type != 0 => {
-                let want = shrefs.get(&m).copied().unwrap_or(0) + u64::from(f.pinned);
+                let want = shrefs[i] + u64::from(f.pinned);
                 if u64::from(f.count) != want {
                     return err(std::format!(
                         "shadow {m:#x} (type {}): count {}, {want} references exist",

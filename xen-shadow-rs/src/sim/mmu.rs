@@ -66,6 +66,66 @@ const fn hw_rsvd_addr() -> u64 {
     ((1u64 << 52) - 1) & !((1u64 << PADDR_BITS_SIM) - 1)
 }
 
+/// The rights a hardware walk has accumulated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Rights {
+    rw: bool,
+    user: bool,
+    nx: bool,
+}
+
+impl Rights {
+    const ALL: Rights = Rights {
+        rw: true,
+        user: true,
+        nx: false,
+    };
+}
+
+/// The leaf entry of a hardware walk (at index shift `sh`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Leaf {
+    e: u64,
+    sh: u32,
+    r: Rights,
+}
+
+impl Leaf {
+    /// The translation of `va` through it.
+    fn entry(self, va: u64) -> TlbEntry {
+        let span = (1u64 << (self.sh - 12)) - 1;
+        TlbEntry {
+            mfn: Mfn((shadow_e_get_mfn(self.e).0 & !span) + ((va >> 12) & span)),
+            rw: self.r.rw,
+            user: self.r.user,
+            nx: self.r.nx,
+        }
+    }
+}
+
+/// One level of a hardware walk.
+enum Step {
+    Fault(u32),
+    Leaf(Leaf),
+    Next(Mfn, Rights),
+}
+
+/// A hardware walk down to the L1 table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Upper {
+    /// It ended above L1.
+    Done(Result<TlbEntry, u32>),
+    /// At a superpage.
+    Leaf(Leaf),
+    /// It continues in this L1 table.
+    L1(Mfn, Rights),
+}
+
+/// The last walk down to an L1 table, for [`Sim::hw_guest_translate_cached`]:
+/// (hardware CR3, 2 MiB region of the address) and where the walk got.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WalkCache(Option<((u64, u64), Upper)>);
+
 impl Sim {
     /// Walks 4-level 64-bit tables rooted at `root` for `va` as the CPU
     /// would (CR0.WP is always set on the hardware under shadow paging;
@@ -87,20 +147,105 @@ impl Sim {
     /// shadow root, or PAE (2- and 3-level guests) from the four entries of
     /// `l3table` at `hw_cr3`, with a 32-bit address.
     pub fn hw_guest_walk(&self, hw_cr3: u64, va: u64, acc: Access, smep: bool, smap: bool) -> Hw {
+        Self::hw_access(self.hw_guest_translate(hw_cr3, va), acc, smep, smap, false)
+    }
+
+    /// [`Sim::hw_guest_walk`] without the access: the walk (which entries
+    /// the CPU reads, where it stops) does not depend on the access, only
+    /// the permission check and the error code do.  The translation, or
+    /// the error-code bits the walk itself contributes (0 for not present,
+    /// RSVD|P for a reserved bit).
+    pub fn hw_guest_translate(&self, hw_cr3: u64, va: u64) -> Result<TlbEntry, u32> {
+        let va = if self.levels() == 4 {
+            va
+        } else {
+            va & 0xffff_ffff
+        };
+        match self.hw_guest_upper(hw_cr3, va) {
+            Upper::Done(r) => r,
+            Upper::Leaf(l) => Ok(l.entry(va)),
+            Upper::L1(table, r) => self.hw_translate_levels(table, 1, va, r),
+        }
+    }
+
+    /// [`Sim::hw_guest_translate`] for many addresses in a row: the walk
+    /// down to the L1 table is kept in `cache` and reused for the next
+    /// address in the same 2 MiB region (the same entries would be read
+    /// again).  Only while the tables do not change (the checker's sweeps).
+    pub fn hw_guest_translate_cached(
+        &self,
+        hw_cr3: u64,
+        va: u64,
+        cache: &mut WalkCache,
+    ) -> Result<TlbEntry, u32> {
+        let va = if self.levels() == 4 {
+            va
+        } else {
+            va & 0xffff_ffff
+        };
+        let key = (hw_cr3, va >> 21);
+        let upper = match cache.0 {
+            Some((k, u)) if k == key => u,
+            _ => {
+                let u = self.hw_guest_upper(hw_cr3, va);
+                cache.0 = Some((key, u));
+                u
+            }
+        };
+        match upper {
+            Upper::Done(r) => r,
+            Upper::Leaf(l) => Ok(l.entry(va)),
+            Upper::L1(table, r) => self.hw_translate_levels(table, 1, va, r),
+        }
+    }
+
+    /// The walk of `va` down to (not including) the L1 table.
+    fn hw_guest_upper(&self, hw_cr3: u64, va: u64) -> Upper {
         if self.levels() == 4 {
-            return self.hw_walk(Mfn(hw_cr3 >> PAGE_SHIFT), va, acc, smep, smap, false);
+            return self.hw_upper_from(Mfn(hw_cr3 >> PAGE_SHIFT), 4, va);
         }
         let va = va & 0xffff_ffff;
         let l3 = Mfn(hw_cr3 >> PAGE_SHIFT);
         let pdpte = self.read64(l3, (((hw_cr3 & 0xfe0) >> 3) + ((va >> 30) & 3)) as usize);
         if pdpte & 1 == 0 {
-            return Hw::Fault(acc.pfec());
+            return Upper::Done(Err(0));
         }
         // PDPTE reserved bits: 1, 2, 5-8, 63, and the address bits.
         if pdpte & (0x1e6 | (1 << 63) | hw_rsvd_addr()) != 0 {
-            return Hw::Fault(acc.pfec() | pfec::RESERVED_BIT | pfec::PAGE_PRESENT);
+            return Upper::Done(Err(pfec::RESERVED_BIT | pfec::PAGE_PRESENT));
         }
-        self.hw_walk_from(shadow_e_get_mfn(pdpte), 2, va, acc, smep, smap, false)
+        self.hw_upper_from(shadow_e_get_mfn(pdpte), 2, va)
+    }
+
+    /// An access of kind `acc` on the outcome of a walk (see
+    /// [`Sim::hw_guest_translate`]).  With `xen`, only presence and
+    /// reserved bits count (Xen's own supervisor reads).
+    pub fn hw_access(
+        walk: Result<TlbEntry, u32>,
+        acc: Access,
+        smep: bool,
+        smap: bool,
+        xen: bool,
+    ) -> Hw {
+        let base = acc.pfec();
+        match walk {
+            Err(bits) => Hw::Fault(base | bits),
+            Ok(ent) if xen || Self::hw_permits(&ent, acc, smep, smap) => Hw::Ok(ent),
+            Ok(_) => Hw::Fault(base | pfec::PAGE_PRESENT),
+        }
+    }
+
+    /// Does the hardware allow `acc` through a translation with `ent`'s
+    /// rights (CR0.WP set)?
+    pub fn hw_permits(ent: &TlbEntry, acc: Access, smep: bool, smap: bool) -> bool {
+        let (rw, user, nx) = (ent.rw, ent.user, ent.nx);
+        let deny = (acc.fetch && nx)
+            || (acc.user && (!user || (acc.write && !rw)))
+            || (!acc.user
+                && ((user && acc.fetch && smep)
+                    || (user && !acc.fetch && smap)
+                    || (acc.write && !rw)));
+        !deny
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -114,64 +259,95 @@ impl Sim {
         smap: bool,
         xen: bool,
     ) -> Hw {
+        Self::hw_access(self.hw_translate_from(root, top, va), acc, smep, smap, xen)
+    }
+
+    /// The walk of `top` levels from `root` (see [`Sim::hw_guest_translate`]).
+    fn hw_translate_from(&self, root: Mfn, top: usize, va: u64) -> Result<TlbEntry, u32> {
+        self.hw_translate_levels(root, top, va, Rights::ALL)
+    }
+
+    /// The walk from `table` at `level` down, with the rights of the
+    /// levels above.
+    fn hw_translate_levels(
+        &self,
+        mut table: Mfn,
+        level: usize,
+        va: u64,
+        mut r: Rights,
+    ) -> Result<TlbEntry, u32> {
+        let st = self.st.borrow();
+        for level in (1..=level).rev() {
+            match self.hw_step(&st, table, level, va, r) {
+                Step::Fault(bits) => return Err(bits),
+                Step::Leaf(l) => return Ok(l.entry(va)),
+                Step::Next(t, nr) => {
+                    table = t;
+                    r = nr;
+                }
+            }
+        }
+        Ok(TlbEntry {
+            mfn: INVALID_MFN,
+            rw: r.rw,
+            user: r.user,
+            nx: r.nx,
+        })
+    }
+
+    /// The walk of `top` levels from `root` down to (not including) level 1.
+    fn hw_upper_from(&self, root: Mfn, top: usize, va: u64) -> Upper {
+        let st = self.st.borrow();
         let mut table = root;
-        let mut rw = true;
-        let mut user = true;
-        let mut nx = false;
-        let base = acc.pfec();
-        let shifts = [39u32, 30, 21, 12];
-        let mut frame = INVALID_MFN;
-        for (lvl, &sh) in shifts.iter().enumerate().skip(4 - top) {
-            if self.owner(table) == Owner::None {
-                // A table pointer to a frame that does not exist: the
-                // hardware would read garbage; treat as not present.
-                return Hw::Fault(base);
+        let mut r = Rights::ALL;
+        for level in (2..=top).rev() {
+            match self.hw_step(&st, table, level, va, r) {
+                Step::Fault(bits) => return Upper::Done(Err(bits)),
+                Step::Leaf(l) => return Upper::Leaf(l),
+                Step::Next(t, nr) => {
+                    table = t;
+                    r = nr;
+                }
             }
-            let e = self.read64(table, ((va >> sh) & 511) as usize);
-            let f = get_pte_flags(e);
-            if f & PRESENT == 0 {
-                return Hw::Fault(base);
-            }
-            let level = 4 - lvl;
-            let ps = f & PSE != 0 && (level == 2 || level == 3);
-            let mut rsvd = e & hw_rsvd_addr() != 0 || (level == 4 && f & PSE != 0);
-            if ps {
-                // Superpage: the low address bits above the PAT bit.
-                let low = ((1u64 << sh) - 1) & !0x1fff;
-                rsvd |= e & low != 0;
-            }
-            if rsvd {
-                return Hw::Fault(base | pfec::RESERVED_BIT | pfec::PAGE_PRESENT);
-            }
-            rw &= f & RW != 0;
-            user &= f & USER != 0;
-            nx |= f & NX_BIT != 0;
-            if ps || level == 1 {
-                let span = (1u64 << (sh - 12)) - 1;
-                frame = Mfn((shadow_e_get_mfn(e).0 & !span) + ((va >> 12) & span));
-                break;
-            }
-            table = shadow_e_get_mfn(e);
         }
-        let ent = TlbEntry {
-            mfn: frame,
-            rw,
-            user,
-            nx,
+        Upper::L1(table, r)
+    }
+
+    /// One level of a hardware walk: the entry for `va` in `table`.
+    fn hw_step(&self, st: &super::State, table: Mfn, level: usize, va: u64, r: Rights) -> Step {
+        let sh = 12 + 9 * (level as u32 - 1);
+        let owner = self
+            .frame_index(table)
+            .map_or(Owner::None, |i| st.frames[i].owner);
+        if owner == Owner::None {
+            // A table pointer to a frame that does not exist: the
+            // hardware would read garbage; treat as not present.
+            return Step::Fault(0);
+        }
+        let e = self.read64(table, ((va >> sh) & 511) as usize);
+        let f = get_pte_flags(e);
+        if f & PRESENT == 0 {
+            return Step::Fault(0);
+        }
+        let ps = f & PSE != 0 && (level == 2 || level == 3);
+        let mut rsvd = e & hw_rsvd_addr() != 0 || (level == 4 && f & PSE != 0);
+        if ps {
+            // Superpage: the low address bits above the PAT bit.
+            let low = ((1u64 << sh) - 1) & !0x1fff;
+            rsvd |= e & low != 0;
+        }
+        if rsvd {
+            return Step::Fault(pfec::RESERVED_BIT | pfec::PAGE_PRESENT);
+        }
+        let r = Rights {
+            rw: r.rw && f & RW != 0,
+            user: r.user && f & USER != 0,
+            nx: r.nx || f & NX_BIT != 0,
         };
-        if xen {
-            return Hw::Ok(ent);
-        }
-        let deny = (acc.fetch && nx)
-            || (acc.user && (!user || (acc.write && !rw)))
-            || (!acc.user
-                && ((user && acc.fetch && smep)
-                    || (user && !acc.fetch && smap)
-                    || (acc.write && !rw)));
-        if deny {
-            Hw::Fault(base | pfec::PAGE_PRESENT)
+        if ps || level == 1 {
+            Step::Leaf(Leaf { e, sh, r })
         } else {
-            Hw::Ok(ent)
+            Step::Next(shadow_e_get_mfn(e), r)
         }
     }
 

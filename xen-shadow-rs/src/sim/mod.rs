@@ -545,9 +545,30 @@ impl Sim {
         }
     }
 
+    /// A copy of the 512 entries of frame `mfn` (zeros for invalid frames).
+    pub fn read_page(&self, mfn: Mfn) -> [u64; 512] {
+        let mut out = [0u64; 512];
+        if let Some(ptr) = self.page_ptr(mfn) {
+            // SAFETY: `ptr` is the start of a live, aligned 4 KiB frame of
+            // `mem` (as in `read64`); nothing writes it during the copy
+            // (single-threaded, no reference into it is live).
+            unsafe { core::ptr::copy_nonoverlapping(ptr.cast_const(), out.as_mut_ptr(), 512) }
+        }
+        out
+    }
+
     /// Reads `bytes` (1..=8) at byte offset `off` of frame `mfn`,
     /// little-endian; the access must stay within the frame.
     pub fn read_bytes(&self, mfn: Mfn, off: usize, bytes: usize) -> u64 {
+        if (1..=8).contains(&bytes) && off % 8 + bytes <= 8 && off < 4096 {
+            // Within one 64-bit word: one read, the same bytes.
+            let word = self.read64(mfn, off / 8) >> ((off % 8) * 8);
+            return if bytes == 8 {
+                word
+            } else {
+                word & ((1u64 << (8 * bytes)) - 1)
+            };
+        }
         let mut v = 0u64;
         for k in 0..bytes.min(8) {
             let o = off + k;
@@ -562,6 +583,18 @@ impl Sim {
 
     /// Writes the low `bytes` of `val` at byte offset `off` of `mfn`.
     pub fn write_bytes(&self, mfn: Mfn, off: usize, bytes: usize, val: u64) {
+        if (1..=8).contains(&bytes) && off % 8 + bytes <= 8 && off < 4096 {
+            // Within one 64-bit word: one read-modify-write, the same bytes.
+            let sh = (off % 8) * 8;
+            let mask = if bytes == 8 {
+                !0
+            } else {
+                ((1u64 << (8 * bytes)) - 1) << sh
+            };
+            let word = self.read64(mfn, off / 8);
+            self.write64(mfn, off / 8, (word & !mask) | ((val << sh) & mask));
+            return;
+        }
         for k in 0..bytes.min(8) {
             let o = off + k;
             if o >= 4096 {

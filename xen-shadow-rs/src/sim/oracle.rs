@@ -62,6 +62,51 @@ const US: u64 = 4;
 const PS: u64 = 0x80;
 const XD: u64 = 1 << 63;
 
+/// What a walk found, before the access rights are applied: the walk
+/// itself (which entries it reads, where it stops) does not depend on the
+/// access, only the rights check and the error code do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Walk {
+    /// The guest-physical addresses of the entries read, root first (also
+    /// those of a walk that faults).
+    pub walked: Walked,
+    pub end: WalkEnd,
+}
+
+/// The entries a walk read (at most 4: PAE walks start at the PDPTEs
+/// loaded at CR3 time, 32-bit walks read 2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Walked {
+    addrs: [u64; 4],
+    len: usize,
+}
+
+impl Walked {
+    fn push(&mut self, a: u64) {
+        self.addrs[self.len] = a;
+        self.len += 1;
+    }
+    pub fn as_slice(&self) -> &[u64] {
+        &self.addrs[..self.len]
+    }
+}
+
+/// Where a [`Walk`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WalkEnd {
+    /// A leaf at `gpa`, with the rights the entries on the way combine to.
+    Leaf {
+        gpa: u64,
+        user_ok: bool,
+        write_ok: bool,
+        exec_ok: bool,
+    },
+    /// A not-present entry (or a table that is not RAM).
+    NotPresent,
+    /// A reserved bit set in a present entry.
+    Reserved,
+}
+
 /// Translates `va` for `acc`.  `read(gpa, bytes)` reads guest-physical
 /// memory; `None` means the address is not RAM.  `root` is CR3's address
 /// (4-level, 32-bit) or, for PAE, the four PDPTEs loaded at CR3 time.
@@ -73,21 +118,28 @@ pub fn translate(
     va: u64,
     acc: Acc,
 ) -> Outcome {
-    let id = acc.fetch && (cpu.smep || (cpu.levels >= 3 && cpu.nxe));
-    let ec = (if acc.write { PF_W } else { 0 })
-        | (if acc.user { PF_U } else { 0 })
-        | (if id { PF_I } else { 0 });
+    rights(cpu, walk(cpu, read, cr3, pdptes, va), acc)
+}
+
+/// The walk of `va` ([`translate`] without the access).
+pub fn walk(
+    cpu: &Cpu,
+    read: &dyn Fn(u64, u32) -> Option<u64>,
+    cr3: u64,
+    pdptes: Option<[u64; 4]>,
+    va: u64,
+) -> Walk {
     let maxpa_mask: u64 = (1u64 << cpu.maxphyaddr.min(52)) - 1;
     // Address bits M..51 must be zero in every 64-bit entry.
     let addr_rsvd = ((1u64 << 52) - 1) & !maxpa_mask;
     let xd_rsvd = if cpu.nxe { 0 } else { XD };
 
-    let mut walked = Vec::new();
+    let mut walked = Walked::default();
     let mut user_ok = true;
     let mut write_ok = true;
     let mut exec_ok = true;
+    let done = |walked: Walked, end: WalkEnd| Walk { walked, end };
 
-    // (level, table address or entry, index shift, entry width)
     let leaf_gpa: u64;
     match cpu.levels {
         4 | 3 => {
@@ -97,11 +149,11 @@ pub fn translate(
                 // PAE: the PDPTE was loaded at CR3 time.
                 let pdpte = pdptes.unwrap_or([0; 4])[((va >> 30) & 3) as usize];
                 if pdpte & P == 0 {
-                    return Outcome::Fault(ec);
+                    return done(walked, WalkEnd::NotPresent);
                 }
                 // PDPTE reserved bits: 1, 2, 5-8, 63 and the address bits.
                 if pdpte & (0x1e6 | XD | addr_rsvd | (0x7ff << 52)) != 0 {
-                    return Outcome::Fault(ec | PF_P | PF_RSVD);
+                    return done(walked, WalkEnd::Reserved);
                 }
                 (2u32, pdpte & 0x000f_ffff_ffff_f000)
             };
@@ -113,11 +165,11 @@ pub fn translate(
                 let Some(e) = read(ea, 8) else {
                     // platform: a table in a frame that is not RAM reads as
                     // not present (Xen's walker cannot map it).
-                    return Outcome::Fault(ec);
+                    return done(walked, WalkEnd::NotPresent);
                 };
                 walked.push(ea);
                 if e & P == 0 {
-                    return Outcome::Fault(ec);
+                    return done(walked, WalkEnd::NotPresent);
                 }
                 let mut rsvd = e & (addr_rsvd | xd_rsvd) != 0;
                 let large = e & PS != 0 && level <= 3;
@@ -137,7 +189,7 @@ pub fn translate(
                     rsvd |= e & (0x7ff << 52) != 0;
                 }
                 if rsvd {
-                    return Outcome::Fault(ec | PF_P | PF_RSVD);
+                    return done(walked, WalkEnd::Reserved);
                 }
                 user_ok &= e & US != 0;
                 write_ok &= e & RW != 0;
@@ -157,28 +209,28 @@ pub fn translate(
             let va = va & 0xffff_ffff;
             let pde_a = (cr3 & 0xffff_f000) + ((va >> 22) & 1023) * 4;
             let Some(pde) = read(pde_a, 4) else {
-                return Outcome::Fault(ec);
+                return done(walked, WalkEnd::NotPresent);
             };
             walked.push(pde_a);
             if pde & P == 0 {
-                return Outcome::Fault(ec);
+                return done(walked, WalkEnd::NotPresent);
             }
             user_ok &= pde & US != 0;
             write_ok &= pde & RW != 0;
             if pde & PS != 0 && cpu.pse {
                 // platform: no PSE-36, so bits 13-21 are reserved.
                 if pde & 0x3f_e000 != 0 {
-                    return Outcome::Fault(ec | PF_P | PF_RSVD);
+                    return done(walked, WalkEnd::Reserved);
                 }
                 leaf_gpa = (pde & 0xffc0_0000) | (va & 0x3f_ffff);
             } else {
                 let pte_a = (pde & 0xffff_f000) + ((va >> 12) & 1023) * 4;
                 let Some(pte) = read(pte_a, 4) else {
-                    return Outcome::Fault(ec);
+                    return done(walked, WalkEnd::NotPresent);
                 };
                 walked.push(pte_a);
                 if pte & P == 0 {
-                    return Outcome::Fault(ec);
+                    return done(walked, WalkEnd::NotPresent);
                 }
                 user_ok &= pte & US != 0;
                 write_ok &= pte & RW != 0;
@@ -186,7 +238,45 @@ pub fn translate(
             }
         }
     }
+    done(
+        walked,
+        WalkEnd::Leaf {
+            gpa: leaf_gpa,
+            user_ok,
+            write_ok,
+            exec_ok,
+        },
+    )
+}
 
+/// What the guest must see for `acc` after walk `w`: the rights check
+/// (SDM 4.6) and the error code.
+pub fn rights(cpu: &Cpu, w: Walk, acc: Acc) -> Outcome {
+    match check(cpu, &w.end, acc) {
+        Ok(gpa) => Outcome::Ok {
+            gpa,
+            walked: w.walked.as_slice().to_vec(),
+        },
+        Err(ec) => Outcome::Fault(ec),
+    }
+}
+
+/// [`rights`] on where a walk ended: the gpa, or the #PF error code.
+pub fn check(cpu: &Cpu, end: &WalkEnd, acc: Acc) -> Result<u64, u32> {
+    let id = acc.fetch && (cpu.smep || (cpu.levels >= 3 && cpu.nxe));
+    let ec = (if acc.write { PF_W } else { 0 })
+        | (if acc.user { PF_U } else { 0 })
+        | (if id { PF_I } else { 0 });
+    let (gpa, user_ok, write_ok, exec_ok) = match *end {
+        WalkEnd::NotPresent => return Err(ec),
+        WalkEnd::Reserved => return Err(ec | PF_P | PF_RSVD),
+        WalkEnd::Leaf {
+            gpa,
+            user_ok,
+            write_ok,
+            exec_ok,
+        } => (gpa, user_ok, write_ok, exec_ok),
+    };
     // Access rights (SDM 4.6).
     let allowed = if acc.user {
         user_ok && (!acc.write || write_ok) && (!acc.fetch || exec_ok)
@@ -196,12 +286,9 @@ pub fn translate(
         !(cpu.smap && user_ok) && (!acc.write || write_ok || !cpu.wp)
     };
     if allowed {
-        Outcome::Ok {
-            gpa: leaf_gpa,
-            walked,
-        }
+        Ok(gpa)
     } else {
-        Outcome::Fault(ec | PF_P)
+        Err(ec | PF_P)
     }
 }
 
