@@ -450,14 +450,11 @@ fn prepare(o: &Options) -> Result<(Vec<(Variant, PathBuf)>, Dom0)> {
     let mut hv = Vec::new();
     if o.no_build {
         for &v in &o.variants {
-            let mut dir = xen::out_dir(v, o.debug);
-            if o.break_logdirty {
-                let name = format!(
-                    "{}-break-logdirty",
-                    dir.file_name().and_then(|n| n.to_str()).unwrap_or("")
-                );
-                dir.set_file_name(name);
-            }
+            let dir = if o.break_logdirty {
+                break_dir(v, o.debug)
+            } else {
+                xen::out_dir(v, o.debug)
+            };
             if !dir.join("xen").exists() {
                 return Err(format!(
                     "--no-build: {} does not exist; run cargo xtask build first",
@@ -482,11 +479,45 @@ fn prepare(o: &Options) -> Result<(Vec<(Variant, PathBuf)>, Dom0)> {
     Ok((hv, dom0::build()?))
 }
 
-/// The demonstration hypervisor of `--break logdirty`: a copy of the
-/// patched tree plus tests/migrate/break-logdirty.patch (paging.c drops the
-/// dirty bit of one pfn in 61), built into build/xen/VARIANT-break-logdirty.
-/// Never part of patches/ nor of `cargo xtask test`.
+/// The build directory of `--break logdirty`'s hypervisor.
+fn break_dir(v: Variant, debug: bool) -> PathBuf {
+    build_dir().join("xen").join(format!(
+        "{}{}-break-logdirty",
+        v.name(),
+        if debug { "-debug" } else { "" }
+    ))
+}
+
+/// The demonstration hypervisor of `--break logdirty`, built into
+/// build/xen/VARIANT-break-logdirty; never part of patches/ nor of
+/// `cargo xtask test`:
+/// * reference: a copy of the patched tree plus
+///   tests/migrate/break-logdirty.patch (paging.c drops the dirty bit of one
+///   pfn in 61);
+/// * rust: the patched tree as it is (paging.c's bitmap is not linked:
+///   CONFIG_PAGING_LOGDIRTY_RUST), the Rust object built with the cargo
+///   feature `break-logdirty` (bitmap.rs drops the same pfns).
 fn build_broken(src: &Path, v: Variant, debug: bool) -> Result<PathBuf> {
+    let out = break_dir(v, debug);
+    let (tree, features) = match v {
+        Variant::Reference => (broken_tree(src)?, None),
+        Variant::Rust => (src.to_path_buf(), Some(xen::BREAK_LOGDIRTY_FEATURE)),
+    };
+    // A build directory configured from another source tree (an older
+    // rust-break-logdirty was built from the patched copy) is started over.
+    let origin = out.join(".break-origin");
+    let want = format!("{}\n{}\n", tree.display(), features.unwrap_or("-"));
+    if out.exists() && fs::read_to_string(&origin).ok().as_deref() != Some(want.as_str()) {
+        step!("{} was built from another tree: starting it over", out.display());
+        fs::remove_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    }
+    fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    fs::write(&origin, want).map_err(|e| e.to_string())?;
+    xen::build_at(&tree, v, debug, out, features)
+}
+
+/// The copy of the patched tree with tests/migrate/break-logdirty.patch.
+fn broken_tree(src: &Path) -> Result<PathBuf> {
     let patch = crate::repo().join("tests/migrate/break-logdirty.patch");
     let tree = build_dir().join("src/xen-break-logdirty");
     let stamp = build_dir().join("src/break-logdirty.stamp");
@@ -512,12 +543,7 @@ fn build_broken(src: &Path, v: Variant, debug: bool) -> Result<PathBuf> {
         )?;
         fs::write(&stamp, want).map_err(|e| e.to_string())?;
     }
-    let out = build_dir().join("xen").join(format!(
-        "{}{}-break-logdirty",
-        v.name(),
-        if debug { "-debug" } else { "" }
-    ));
-    xen::build_at(&tree, v, debug, out)
+    Ok(tree)
 }
 
 /// Options of `cargo xtask migrate` and `cargo xtask bench migrate`.
@@ -530,8 +556,10 @@ pub struct Options {
     /// `--break stale=N`: streamstat replaces later copies of N pattern
     /// pages with their first copy (proves the check fails; docs/testing.md).
     pub break_stream: Option<String>,
-    /// `--break logdirty`: run on a hypervisor built with
-    /// tests/migrate/break-logdirty.patch (see `build_broken`).
+    /// `--break logdirty`: run on a hypervisor that loses dirty bits:
+    /// the reference built with tests/migrate/break-logdirty.patch, the
+    /// rust one with the Rust crate's `break-logdirty` feature (see
+    /// `build_broken`).
     pub break_logdirty: bool,
 }
 
