@@ -64,6 +64,13 @@ impl Case {
             })
     }
 
+    /// Whether the case's operations are live migrations, during which the
+    /// guest must rewrite its whole pattern area (the sweep streamstat
+    /// starts).
+    fn live(self) -> bool {
+        self != Case::SaveRestore
+    }
+
     /// (operations, guest verifications) a complete run reports.
     fn expected(self) -> (usize, usize) {
         match self {
@@ -100,10 +107,20 @@ pub struct Op {
 /// One verification by the guest.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Verify {
+    /// Pages of the pattern area, all checked.
     pub pages: u64,
     pub bad: u64,
     pub stale: u64,
     pub corrupt: u64,
+    /// Pages the guest's sweep rewrote since the previous verification
+    /// (all of the area once the sweep a live migration starts is done).
+    pub swept: Option<u64>,
+    /// The guest's size in pages (its memory target, from the dom0).
+    pub domain_pages: Option<u64>,
+    /// The memory the guest's kernel manages (MemTotal), in pages: the
+    /// guest's size less what the kernel took at boot (its image, the
+    /// page array).
+    pub mem_total_pages: Option<u64>,
 }
 
 /// What the serial log of one case says.
@@ -164,6 +181,9 @@ impl Report {
                             bad,
                             stale,
                             corrupt,
+                            swept: num("swept"),
+                            domain_pages: num("domain_pages").filter(|&p| p > 0),
+                            mem_total_pages: num("mem_total_pages").filter(|&p| p > 0),
                         })
                     }
                     _ => self.steps.push(format!("unreadable: {rest}")),
@@ -185,15 +205,19 @@ impl Report {
     }
 
     /// PASS only if the dom0 says PASS, every expected operation and
-    /// verification was reported, each verification checked pages and found
-    /// none bad, and nothing panicked.
+    /// verification was reported, each verification checked pages (at
+    /// least half of those the guest's kernel manages) and found none bad, after a live
+    /// migration the guest's sweep had rewritten every page, and nothing
+    /// panicked.
     pub fn judge(&self, case: Case) -> std::result::Result<String, String> {
         let (ops, verifies) = case.expected();
+        let first = self.verifies.first();
         let summary = format!(
-            "bad={} verified={}x{} pages, {} ops",
+            "bad={} verified={}x{} of {} guest pages, {} ops",
             self.bad(),
             self.verifies.len(),
-            self.verifies.first().map(|v| v.pages).unwrap_or(0),
+            first.map(|v| v.pages).unwrap_or(0),
+            fmt_opt(first.and_then(|v| v.domain_pages)),
             self.ops.len()
         );
         if let Some(p) = &self.panic {
@@ -210,6 +234,28 @@ impl Report {
             ),
             Some((true, _)) if self.verifies.iter().any(|v| v.pages == 0 || v.bad != 0) => {
                 Err(summary)
+            }
+            Some((true, _))
+                if self
+                    .verifies
+                    .iter()
+                    .any(|v| v.mem_total_pages.is_some_and(|t| v.pages * 2 < t)) =>
+            {
+                Err(format!(
+                    "{summary}; the pattern area is not half of the guest's MemTotal"
+                ))
+            }
+            Some((true, _))
+                if case.live() && self.verifies.iter().any(|v| v.swept != Some(v.pages)) =>
+            {
+                Err(format!(
+                    "{summary}; the sweep did not rewrite every page (swept {})",
+                    self.verifies
+                        .iter()
+                        .map(|v| fmt_opt(v.swept))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ))
             }
             Some((true, _)) => Ok(summary),
         }
@@ -737,7 +783,8 @@ mod tests {
         let r = report(
             "(XEN) boot\nMIG case pv-live start\n\
              MIG op 1 kind=migrate total_s=5.10 rounds=6 pages=40000 downtime_s=1.20\n\
-             MIG verify 1 pages=16384 bad=0 stale=0 corrupt=0 writes=9 max_gap_ms=3\n\
+             MIG verify 1 pages=16384 bad=0 stale=0 corrupt=0 writes=9 max_gap_ms=3 \
+             mem_total_pages=30000 swept=16384 sweep_ms=900 domain_pages=32768\n\
              MIG result pv-live PASS bad=0 ops=1\nMIG end\n",
         );
         assert_eq!(r.ops.len(), 1);
@@ -745,8 +792,13 @@ mod tests {
         assert_eq!(r.ops[0].pages, Some(40000));
         assert_eq!(r.ops[0].downtime_s, Some(1.2));
         assert_eq!(r.verifies[0].pages, 16384);
+        assert_eq!(r.verifies[0].swept, Some(16384));
+        assert_eq!(r.verifies[0].domain_pages, Some(32768));
         assert!(r.ended);
-        assert!(r.judge(Case::PvLive).is_ok());
+        assert_eq!(
+            r.judge(Case::PvLive).unwrap(),
+            "bad=0 verified=1x16384 of 32768 guest pages, 1 ops"
+        );
         // Ten migrations were expected.
         assert!(r.judge(Case::Pv10x).is_err());
     }
@@ -769,6 +821,33 @@ mod tests {
         let r = report("MIG result pv-live FAIL bad=? ops=0 xl create pv\n");
         assert!(r.judge(Case::PvLive).unwrap_err().contains("xl create"));
         assert!(report("").judge(Case::PvLive).is_err());
+    }
+
+    #[test]
+    fn a_small_area_or_an_unfinished_sweep_fails() {
+        let case = |verify: &str| {
+            report(&format!(
+                "MIG op 1 kind=migrate total_s=5\nMIG verify 1 {verify}\n\
+                 MIG result pv-live PASS bad=0 ops=1\n"
+            ))
+            .judge(Case::PvLive)
+        };
+        let ok = "pages=20000 bad=0 stale=0 corrupt=0 mem_total_pages=30000 swept=20000 \
+                  domain_pages=32768";
+        assert!(case(ok).is_ok());
+        let small = "pages=4096 bad=0 stale=0 corrupt=0 mem_total_pages=20000 swept=4096";
+        assert!(case(small).unwrap_err().contains("not half"));
+        let unswept = "pages=20000 bad=0 stale=0 corrupt=0 swept=19000 domain_pages=32768";
+        assert!(case(unswept).unwrap_err().contains("swept 19000"));
+        let old = "pages=20000 bad=0 stale=0 corrupt=0";
+        assert!(case(old).unwrap_err().contains("swept -"));
+        // xl save stops the guest first: no sweep is asked for.
+        let r = report(
+            "MIG op 1 kind=save total_s=2\nMIG op 2 kind=restore total_s=3\n\
+             MIG verify 2 pages=20000 bad=0 stale=0 corrupt=0 swept=0 domain_pages=32768\n\
+             MIG result save-restore PASS bad=0 ops=2\n",
+        );
+        assert!(r.judge(Case::SaveRestore).is_ok());
     }
 
     #[test]

@@ -16,6 +16,13 @@
  * undercount, if an iteration's first pfn were above all of the previous
  * one's).  Times are CLOCK_BOOTTIME seconds, the clock of /proc/uptime.
  *
+ * Sweep: when the first PAGE_DATA record passes and $MIG_TTY names the
+ * guest's console pty (set by the dom0's migrate()), it writes "sweep" to
+ * it: the guest then rewrites every page of its pattern area once
+ * (pattern.c).  Log-dirty is on before libxc sends the first page, so every
+ * page of the area changes during the migration, and each change after
+ * the page's iteration-1 copy must be reported by log-dirty.
+ *
  * stale=N demonstrates that the guest's check detects lost dirty pages
  * (docs/testing.md): it keeps the first copy of up to N pages of the
  * guest's pattern (recognised by its magic word) and sends that old copy
@@ -25,6 +32,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +114,21 @@ static void copy_rest(void)
         put(buf, have);
 }
 
+/* Tells the guest to sweep its whole pattern area (see the top). */
+static void start_sweep(void)
+{
+    const char *tty = getenv("MIG_TTY");
+    if (!tty || !*tty)
+        return;
+    int fd = open(tty, O_WRONLY | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return;
+    static const char msg[] = "sweep\n";
+    if (write(fd, msg, sizeof(msg) - 1) < 0)
+        fprintf(stderr, "streamstat: %s: %s\n", tty, strerror(errno));
+    close(fd);
+}
+
 struct kept {
     uint64_t pfn;
     unsigned char data[PAGE];
@@ -163,6 +186,8 @@ int main(int argc, char **argv)
                 break;
             continue;
         }
+        if (pages == 0 && last_pfn < 0)
+            start_sweep();
         uint32_t ph[2];
         if (len < 8 || !take(ph, sizeof(ph), 0))
             return 0;
