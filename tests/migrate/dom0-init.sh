@@ -145,6 +145,15 @@ verify() {
     set -- $line
     shift 2
     say "verify $OPS $* domain_pages=$((${target:-0} / 4))"
+    # How long the guest's sweep of its whole area took, against the
+    # pre-copy iterations (first page -> start of the stop-and-copy).
+    stat=$(cat /tmp/op$OPS.stream 2>/dev/null)
+    sweep_ms=$(echo "$line" | sed -n 's/.* sweep_ms=\([0-9]*\).*/\1/p')
+    echo "$stat" | awk -v ms="${sweep_ms:-0}" -v case=$CASE -v op=$OPS '
+        match($0, /t_first=[0-9.]+/) { f = substr($0, RSTART + 8, RLENGTH - 8) }
+        match($0, /t_last_iter=[0-9.]+/) { l = substr($0, RSTART + 12, RLENGTH - 12) }
+        END { if (f != "" && ms > 0)
+            printf "MIG step %s: op %d sweep of the whole area %.2f s, pre-copy %.2f s\n", case, op, ms / 1000, l - f }'
     b=$(echo "$line" | sed -n 's/.* bad=\([0-9]*\).*/\1/p')
     [ -n "$b" ] || fail "unreadable verify line: $line"
     BAD=$((BAD + b))
