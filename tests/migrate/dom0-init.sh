@@ -6,7 +6,7 @@
 #
 #   MIG case NAME start
 #   MIG step NAME: what happened (free text)
-#   MIG op N kind=migrate|save|restore total_s=T rounds=R pages=P downtime_s=D
+#   MIG op N kind=migrate|save|restore total_s=T rounds=R pages=P downtime_s=D precopy_s=C
 #   MIG verify N pages=P bad=B stale=S corrupt=C ... swept=W sweep_ms=M domain_pages=D
 #   MIG result NAME PASS|FAIL bad=B ops=N reason
 #
@@ -145,15 +145,6 @@ verify() {
     set -- $line
     shift 2
     say "verify $OPS $* domain_pages=$((${target:-0} / 4))"
-    # How long the guest's sweep of its whole area took, against the
-    # pre-copy iterations (first page -> start of the stop-and-copy).
-    stat=$(cat /tmp/op$OPS.stream 2>/dev/null)
-    sweep_ms=$(echo "$line" | sed -n 's/.* sweep_ms=\([0-9]*\).*/\1/p')
-    echo "$stat" | awk -v ms="${sweep_ms:-0}" -v case=$CASE -v op=$OPS '
-        match($0, /t_first=[0-9.]+/) { f = substr($0, RSTART + 8, RLENGTH - 8) }
-        match($0, /t_last_iter=[0-9.]+/) { l = substr($0, RSTART + 12, RLENGTH - 12) }
-        END { if (f != "" && ms > 0)
-            printf "MIG step %s: op %d sweep of the whole area %.2f s, pre-copy %.2f s\n", case, op, ms / 1000, l - f }'
     b=$(echo "$line" | sed -n 's/.* bad=\([0-9]*\).*/\1/p')
     [ -n "$b" ] || fail "unreadable verify line: $line"
     BAD=$((BAD + b))
@@ -172,15 +163,20 @@ report() {
     [ -n "$stat" ] && say "step $CASE: op $OPS stream $stat"
     rounds=$(echo "$stat" | sed -n 's/.* *rounds=\([0-9]*\).*/\1/p')
     pages=$(echo "$stat" | sed -n 's/.* pages=\([0-9]*\).*/\1/p')
+    # Pre-copy: the first page passing -> the start of the last iteration
+    # (the stop-and-copy), as streamstat saw them.
+    tf=$(echo "$stat" | sed -n 's/.* t_first=\([0-9.]*\).*/\1/p')
+    tl=$(echo "$stat" | sed -n 's/.* t_last_iter=\([0-9.]*\).*/\1/p')
     awk -v kind=$kind -v op=$OPS -v t0=$t0 -v t1=$t1 \
-        -v rounds=${rounds:--1} -v pages=${pages:--1} '
+        -v rounds=${rounds:--1} -v pages=${pages:--1} -v tf="$tf" -v tl="$tl" '
         /issuing .*suspend request|guest has suspended/ { if (ts == "") ts = $1 }
         /migration target: Domain started successs?fully/ { te = $1 }
         END {
             if (te == "") te = t1
             down = (ts == "") ? -1 : te - ts
-            printf "MIG op %d kind=%s total_s=%.2f rounds=%d pages=%d downtime_s=%.2f\n",
-                op, kind, t1 - t0, rounds, pages, down
+            pre = (tf == "" || tl == "") ? -1 : tl - tf
+            printf "MIG op %d kind=%s total_s=%.2f rounds=%d pages=%d downtime_s=%.2f precopy_s=%.2f\n",
+                op, kind, t1 - t0, rounds, pages, down, pre
         }' /tmp/op$OPS.log
 }
 
