@@ -15,9 +15,11 @@
  *     4096) over and over, as fast as it can: it keeps every pre-copy
  *     iteration busy and fills the stop-and-copy;
  *   - the sweep rewrites every page of the area once, at 8 times the hot
- *     writer's pace, when the line "sweep" arrives on the console.  The test's dom0 has streamstat send it when
- *     the first page of a live migration passes (log-dirty is on by then),
- *     so every page of the area changes during each live migration.
+ *     writer's pace, when the line "sweep" arrives on the console.  The
+ *     test's dom0 has streamstat send it when the second iteration of a
+ *     live migration starts: every page has been copied once and log-dirty
+ *     is on, so every page of the area changes during each live migration
+ *     after its first copy, and arrives right only if log-dirty says so.
  *
  * When a line "verify" arrives on the console (the test's dom0 writes it to
  * the guest's console pty after the migration), the program stops writing
