@@ -104,9 +104,6 @@ pub struct Op {
     pub downtime_s: Option<f64>,
     /// First page in the stream -> start of the stop-and-copy iteration.
     pub precopy_s: Option<f64>,
-    /// Start of iteration 2 (the guest is asked to sweep its whole area)
-    /// -> start of the stop-and-copy iteration.
-    pub sweep_window_s: Option<f64>,
 }
 
 /// One verification by the guest.
@@ -120,7 +117,7 @@ pub struct Verify {
     /// Pages the guest's sweep rewrote since the previous verification
     /// (all of the area once the sweep a live migration starts is done).
     pub swept: Option<u64>,
-    /// How long that sweep took (it starts with iteration 2).
+    /// How long that sweep took (it starts just behind iteration 1's copy).
     pub sweep_ms: Option<u64>,
     /// The guest's size in pages (its memory target, from the dom0).
     pub domain_pages: Option<u64>,
@@ -181,9 +178,6 @@ impl Report {
                 precopy_s: field(&words, "precopy_s")
                     .and_then(|v| v.parse().ok())
                     .filter(|d: &f64| *d > 0.0),
-                sweep_window_s: field(&words, "sweep_window_s")
-                    .and_then(|v| v.parse().ok())
-                    .filter(|d: &f64| *d > 0.0),
             }),
             Some("verify") => {
                 let num = |k| field(&words, k).and_then(|v| v.parse().ok());
@@ -213,17 +207,15 @@ impl Report {
         }
     }
 
-    /// The longest sweep of a live migration as a share of the time from
-    /// the start of iteration 2 to the start of the stop-and-copy
+    /// The longest sweep of a live migration as a share of its pre-copy
     /// (verification i follows operation i): below 100%, every page of the
-    /// area was rewritten after its first copy and before the
-    /// stop-and-copy began (up to the console's latency in starting the
-    /// sweep).
+    /// area was rewritten before the stop-and-copy began (up to the
+    /// console's latency in starting the sweep).
     pub fn sweep_share(&self) -> Option<f64> {
         self.verifies
             .iter()
             .zip(&self.ops)
-            .filter_map(|(v, o)| Some(v.sweep_ms? as f64 / 1000.0 / o.sweep_window_s?))
+            .filter_map(|(v, o)| Some(v.sweep_ms? as f64 / 1000.0 / o.precopy_s?))
             .reduce(f64::max)
     }
 
@@ -241,7 +233,7 @@ impl Report {
         let (ops, verifies) = case.expected();
         let first = self.verifies.first();
         let sweep = match self.sweep_share() {
-            Some(s) if case.live() => format!(", sweep <= {:.0}% of its window", s * 100.0),
+            Some(s) if case.live() => format!(", sweep <= {:.0}% of pre-copy", s * 100.0),
             _ => String::new(),
         };
         let summary = format!(
@@ -814,8 +806,7 @@ mod tests {
     fn serial_lines_are_parsed() {
         let r = report(
             "(XEN) boot\nMIG case pv-live start\n\
-             MIG op 1 kind=migrate total_s=5.10 rounds=6 pages=40000 downtime_s=1.20 precopy_s=6.00 \
-             sweep_window_s=4.00\n\
+             MIG op 1 kind=migrate total_s=5.10 rounds=6 pages=40000 downtime_s=1.20 precopy_s=4.00\n\
              MIG verify 1 pages=16384 bad=0 stale=0 corrupt=0 writes=9 max_gap_ms=3 \
              mem_total_pages=30000 swept=16384 sweep_ms=900 domain_pages=32768\n\
              MIG result pv-live PASS bad=0 ops=1\nMIG end\n",
@@ -830,7 +821,7 @@ mod tests {
         assert!(r.ended);
         assert_eq!(
             r.judge(Case::PvLive).unwrap(),
-            "bad=0 verified=1x16384 of 32768 guest pages, sweep <= 22% of its window, 1 ops"
+            "bad=0 verified=1x16384 of 32768 guest pages, sweep <= 22% of pre-copy, 1 ops"
         );
         // Ten migrations were expected.
         assert!(r.judge(Case::Pv10x).is_err());

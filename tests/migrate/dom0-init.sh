@@ -7,7 +7,7 @@
 #   MIG case NAME start
 #   MIG step NAME: what happened (free text)
 #   MIG op N kind=migrate|save|restore total_s=T rounds=R pages=P downtime_s=D
-#          precopy_s=C sweep_window_s=W
+#          precopy_s=C
 #   MIG verify N pages=P bad=B stale=S corrupt=C ... swept=W sweep_ms=M domain_pages=D
 #   MIG result NAME PASS|FAIL bad=B ops=N reason
 #
@@ -165,30 +165,27 @@ report() {
     rounds=$(echo "$stat" | sed -n 's/.* *rounds=\([0-9]*\).*/\1/p')
     pages=$(echo "$stat" | sed -n 's/.* pages=\([0-9]*\).*/\1/p')
     # Pre-copy: the first page passing -> the start of the last iteration
-    # (the stop-and-copy); sweep window: the start of iteration 2 (when
-    # streamstat asks the guest to sweep) -> the stop-and-copy.
+    # (the stop-and-copy), as streamstat saw them.
     tf=$(echo "$stat" | sed -n 's/.* t_first=\([0-9.]*\).*/\1/p')
-    t2=$(echo "$stat" | sed -n 's/.* t_second=\([0-9.]*\).*/\1/p')
     tl=$(echo "$stat" | sed -n 's/.* t_last_iter=\([0-9.]*\).*/\1/p')
     awk -v kind=$kind -v op=$OPS -v t0=$t0 -v t1=$t1 \
-        -v rounds=${rounds:--1} -v pages=${pages:--1} -v tf="$tf" -v t2="$t2" -v tl="$tl" '
+        -v rounds=${rounds:--1} -v pages=${pages:--1} -v tf="$tf" -v tl="$tl" '
         /issuing .*suspend request|guest has suspended/ { if (ts == "") ts = $1 }
         /migration target: Domain started successs?fully/ { te = $1 }
         END {
             if (te == "") te = t1
             down = (ts == "") ? -1 : te - ts
             pre = (tf == "" || tl == "") ? -1 : tl - tf
-            win = (t2 == "" || t2 == 0 || tl == "") ? -1 : tl - t2
-            printf "MIG op %d kind=%s total_s=%.2f rounds=%d pages=%d downtime_s=%.2f precopy_s=%.2f sweep_window_s=%.2f\n",
-                op, kind, t1 - t0, rounds, pages, down, pre, win
+            printf "MIG op %d kind=%s total_s=%.2f rounds=%d pages=%d downtime_s=%.2f precopy_s=%.2f\n",
+                op, kind, t1 - t0, rounds, pages, down, pre
         }' /tmp/op$OPS.log
 }
 
 migrate() {
     OPS=$((OPS + 1))
     export MIG_STAT=/tmp/op$OPS.stream
-    # streamstat tells the guest to sweep its whole pattern area when the
-    # second iteration starts (tests/migrate/streamstat.c).
+    # streamstat tells the guest to sweep its whole pattern area just
+    # behind iteration 1's copy (tests/migrate/streamstat.c).
     domid=$(xl domid mig) || fail "no domain mig before op $OPS"
     MIG_TTY=$(xenstore-read /local/domain/$domid/console/tty) || fail "no console tty"
     export MIG_TTY

@@ -14,12 +14,15 @@
  *   - the hot writer rewrites the first `hot` pages of the area (default
  *     4096) over and over, as fast as it can: it keeps every pre-copy
  *     iteration busy and fills the stop-and-copy;
- *   - the sweep rewrites every page of the area once, at 8 times the hot
- *     writer's pace, when the line "sweep" arrives on the console.  The
- *     test's dom0 has streamstat send it when the second iteration of a
- *     live migration starts: every page has been copied once and log-dirty
- *     is on, so every page of the area changes during each live migration
- *     after its first copy, and arrives right only if log-dirty says so.
+ *   - the sweep rewrites every page of the area once per live migration,
+ *     just behind iteration 1's copy: streamstat, the filter on the
+ *     migration stream, writes "copied P" to the guest's console as
+ *     iteration 1 passes frame P (ascending), and "sweep" when iteration 2
+ *     starts; the sweep rewrites the area's pages in ascending frame order
+ *     (from /proc/self/pagemap), those below P, up to 8 times the hot
+ *     writer's pace.  Every page of the area is so rewritten after its
+ *     first copy, with log-dirty on, and arrives right only if log-dirty
+ *     reports it.
  *
  * When a line "verify" arrives on the console (the test's dom0 writes it to
  * the guest's console pty after the migration), the program stops writing
@@ -27,7 +30,7 @@
  * page of the area with the table and prints
  *
  *     pattern: verify pages=N bad=B stale=S corrupt=C writes=W max_gap_ms=G
- *              mem_total_pages=T swept=P sweep_ms=M sweep_left=L
+ *              mem_total_pages=T swept=P sweep_ms=M sweep_left=L frames=F
  *
  * then goes on writing.  A dirty page that log-dirty failed to report is
  * not resent, so after arrival it holds an older sequence number than the
@@ -37,7 +40,8 @@
  * be ahead of it and count as stale as well.  swept: pages the last sweep
  * rewrote since the last report (all of them once it is done), sweep_ms:
  * how long it took (0 if there was none), sweep_left: pages of it
- * left when "verify" arrived, which the sweep then rewrites first.
+ * left when "verify" arrived, which the sweep then rewrites first; frames:
+ * pages whose frame pagemap gave (the others are swept from iteration 2).
  *
  * Options on the guest kernel command line:
  *   mig.hot=N     pages of the hot writer (default 4096 = 16 MiB)
@@ -333,6 +337,62 @@ static void rewrite(unsigned long i)
     writes++;
 }
 
+/* The sweep's order: the area's pages by ascending guest frame number
+ * (/proc/self/pagemap), the order in which libxc's iteration 1 copies
+ * them, so that the sweep can follow just behind the copy.  Without the
+ * frames (pagemap unreadable) the order is the area's, and the sweep waits
+ * for iteration 2. */
+static uint32_t *order;
+static uint64_t *order_pfn;
+static unsigned long order_known;
+
+struct framed {
+    uint64_t pfn;
+    uint32_t index;
+};
+
+static int by_pfn(const void *a, const void *b)
+{
+    const struct framed *x = a, *y = b;
+    return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+static void sweep_order(unsigned long pages)
+{
+    order = calloc(pages, sizeof(*order));
+    order_pfn = calloc(pages, sizeof(*order_pfn));
+    struct framed *f = calloc(pages, sizeof(*f));
+    if (!order || !order_pfn || !f) {
+        say("pattern: cannot allocate the sweep's order\n");
+        for (;;)
+            pause();
+    }
+    int fd = open("/proc/self/pagemap", O_RDONLY);
+    for (unsigned long i = 0; i < pages; i++) {
+        uint64_t e = 0;
+        off_t off = (off_t)(((uintptr_t)(area + i * WORDS)) / PAGE * 8);
+        f[i].index = (uint32_t)i;
+        /* Bit 63: present; bits 0-54: the frame (0 without CAP_SYS_ADMIN). */
+        if (fd >= 0 && pread(fd, &e, 8, off) == 8 && (e >> 63) && (e & ((1ull << 55) - 1))) {
+            f[i].pfn = e & ((1ull << 55) - 1);
+            order_known++;
+        } else {
+            f[i].pfn = UINT64_MAX - 1;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    qsort(f, pages, sizeof(*f), by_pfn);
+    for (unsigned long i = 0; i < pages; i++) {
+        order[i] = f[i].index;
+        order_pfn[i] = f[i].pfn;
+    }
+    free(f);
+    say("pattern: sweep order: frames of %lu of %lu pages, %llu to %llu\n", order_known,
+        pages, (unsigned long long)order_pfn[0],
+        (unsigned long long)(order_known ? order_pfn[order_known - 1] : 0));
+}
+
 int main(void)
 {
     setup_console();
@@ -384,27 +444,28 @@ int main(void)
         pages, hot, total_kib / 4, meminfo("MemFree") / 4, locked, churning);
 
     unsigned long hot_stride = stride_for(hot), hot_cursor = 0;
-    unsigned long sweep_stride = stride_for(pages), sweep_cursor = 0;
-    /* Pages left in the current sweep; pages the last sweep rewrote. */
-    unsigned long sweep_left = 0, swept = 0, round = 0;
+    sweep_order(pages);
+    /* The sweep: order[pos..] is what it has left; it may rewrite pages
+     * whose frame is below `limit` (streamstat's progress in iteration 1). */
+    unsigned long pos = pages, swept = 0, round = 0;
+    uint64_t limit = 0;
+    int migrating = 0; /* a sweep was started since the last verify */
     double sweep_t0 = 0, sweep_s = 0;
     double last = now(), max_gap = 0;
-    char line[64];
+    char line[128];
     size_t used = 0;
     for (;;) {
         for (unsigned b = 0; b < BATCH; b++) {
             hot_cursor = (hot_cursor + hot_stride) % hot;
             rewrite(hot_cursor);
         }
-        /* The sweep goes at 8 times the hot writer's pace: it must be done
-         * well before the stop-and-copy, also when the guest is slow
-         * (shadow-paged PVH: a fault per page after each CLEAN) or spends
-         * its time elsewhere (mig.churn). */
-        for (unsigned b = 0; b < SWEEP_BATCH && sweep_left; b++) {
-            sweep_cursor = (sweep_cursor + sweep_stride) % pages;
-            rewrite(sweep_cursor);
+        /* Up to 8 times the hot writer's pace: it must be done before the
+         * stop-and-copy, also when the guest is slow (shadow-paged PVH: a
+         * fault per page) or spends its time elsewhere (mig.churn). */
+        for (unsigned b = 0; b < SWEEP_BATCH && pos < pages && order_pfn[pos] < limit; b++) {
+            rewrite(order[pos++]);
             swept++;
-            if (--sweep_left == 0)
+            if (pos == pages)
                 sweep_s = now() - sweep_t0;
         }
         round++;
@@ -423,45 +484,60 @@ int main(void)
             continue;
         used += (size_t)n;
         line[used] = 0;
-        if (!strchr(line, '\n') && used < sizeof(line) - 1)
-            continue;
-        int verify = strstr(line, "verify") != NULL;
-        int sweep = strstr(line, "sweep") != NULL;
-        used = 0;
-        if (sweep) {
-            sweep_left = pages;
+        char *nl;
+        while ((nl = strchr(line, '\n')) != NULL || used == sizeof(line) - 1) {
+            if (nl)
+                *nl = 0;
+            else
+                nl = line + used - 1;
+            unsigned long long copied = 0;
+            char *c = strstr(line, "copied ");
+            int verify = strstr(line, "verify") != NULL;
+            int sweep = strstr(line, "sweep") != NULL || (c && sscanf(c + 7, "%llu", &copied) == 1);
+            size_t rest = used - (size_t)(nl + 1 - line);
+            memmove(line, nl + 1, rest + 1);
+            used = rest;
+            if (sweep) {
+                /* A new migration: a new sweep. */
+                if (!migrating) {
+                    migrating = 1;
+                    pos = 0;
+                    swept = 0;
+                    sweep_s = 0;
+                    sweep_t0 = now();
+                }
+                limit = c ? copied : UINT64_MAX;
+            }
+            if (!verify)
+                continue;
+            /* A sweep still running (a slow guest) ends first: its pages are
+             * checked like any other, and sweep_ms says how long it took,
+             * which the harness sets against the migration's timing. */
+            unsigned long after = pages - pos;
+            while (pos < pages) {
+                rewrite(order[pos++]);
+                swept++;
+                if (pos == pages)
+                    sweep_s = now() - sweep_t0;
+            }
+            limit = 0;
+            migrating = 0;
+            for (unsigned long i = 0; i < pages; i++) {
+                int r = check_page(area + i * WORDS, i, table[i]);
+                if (r != 0)
+                    note_bad(area, table, i, r, &found);
+            }
+            say("pattern: verify pages=%lu bad=%lu stale=%lu corrupt=%lu writes=%lu "
+                "max_gap_ms=%lu mem_total_pages=%lu swept=%lu sweep_ms=%lu sweep_left=%lu "
+                "frames=%lu\n",
+                pages, found.stale + found.corrupt, found.stale, found.corrupt, writes,
+                (unsigned long)(max_gap * 1000), total_kib / 4, swept,
+                (unsigned long)(sweep_s * 1000), after, order_known);
+            memset(&found, 0, sizeof(found));
             swept = 0;
             sweep_s = 0;
-            sweep_t0 = now();
+            max_gap = 0;
+            last = now();
         }
-        if (!verify)
-            continue;
-        /* A sweep still running (a slow guest: the shadow-paged PVH one
-         * on a loaded machine) ends first: its pages are checked like any
-         * other, and sweep_ms says how long it took, which the dom0 sets
-         * against the pre-copy's duration. */
-        unsigned long after = sweep_left;
-        while (sweep_left) {
-            sweep_cursor = (sweep_cursor + sweep_stride) % pages;
-            rewrite(sweep_cursor);
-            swept++;
-            if (--sweep_left == 0)
-                sweep_s = now() - sweep_t0;
-        }
-        for (unsigned long i = 0; i < pages; i++) {
-            int r = check_page(area + i * WORDS, i, table[i]);
-            if (r != 0)
-                note_bad(area, table, i, r, &found);
-        }
-        say("pattern: verify pages=%lu bad=%lu stale=%lu corrupt=%lu writes=%lu "
-            "max_gap_ms=%lu mem_total_pages=%lu swept=%lu sweep_ms=%lu sweep_left=%lu\n",
-            pages, found.stale + found.corrupt, found.stale, found.corrupt, writes,
-            (unsigned long)(max_gap * 1000), total_kib / 4, swept,
-            (unsigned long)(sweep_s * 1000), after);
-        memset(&found, 0, sizeof(found));
-        swept = 0;
-        sweep_s = 0;
-        max_gap = 0;
-        last = now();
     }
 }

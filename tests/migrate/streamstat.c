@@ -17,15 +17,17 @@
  * undercount, if an iteration's first pfn were above all of the previous
  * one's).  Times are CLOCK_BOOTTIME seconds, the clock of /proc/uptime.
  *
- * Sweep: when the second iteration starts (t_second) and $MIG_TTY names the
- * guest's console pty (set by the dom0's migrate()), it writes "sweep" to
- * it: the guest then rewrites every page of its pattern area once
- * (pattern.c).  Every page has been copied once by then, and log-dirty is
- * on, so every page of the area changes during the migration after its
- * first copy, and arrives right only if log-dirty reports it.  (Started at
- * the first page, the sweep ran ahead of iteration 1's copy for most
- * pages: their new content went in iteration 1, and a lost dirty bit did
- * not show.)
+ * Sweep: when $MIG_TTY names the guest's console pty (set by the dom0's
+ * migrate()), it writes "copied P" to it every 256 pages of iteration 1
+ * (P: the frame after the last one copied; libxc copies in ascending frame
+ * order) and "sweep" when iteration 2 starts (t_second).  The guest
+ * rewrites every page of its pattern area once, just behind the copy
+ * (pattern.c): every page changes during the migration after its first
+ * copy, with log-dirty on, and arrives right only if log-dirty reports it.
+ * (A sweep started at the first page ran ahead of iteration 1's copy for
+ * most pages: their new content went in iteration 1, and a lost dirty bit
+ * did not show.  One started with iteration 2 had too little time before
+ * the stop-and-copy.)
  *
  * stale=N demonstrates that the guest's check detects lost dirty pages
  * (docs/testing.md): it keeps the first copy of up to N pages of the
@@ -118,19 +120,21 @@ static void copy_rest(void)
         put(buf, have);
 }
 
-/* Tells the guest to sweep its whole pattern area (see the top). */
-static void start_sweep(void)
+/* A line to the guest's console ($MIG_TTY; see the top).  Non-blocking: a
+ * line lost to a full pty is made up for by the next. */
+static void tell_guest(const char *fmt, unsigned long long n)
 {
-    const char *tty = getenv("MIG_TTY");
-    if (!tty || !*tty)
-        return;
-    int fd = open(tty, O_WRONLY | O_NOCTTY | O_NONBLOCK);
+    static int fd = -2;
+    if (fd == -2) {
+        const char *tty = getenv("MIG_TTY");
+        fd = tty && *tty ? open(tty, O_WRONLY | O_NOCTTY | O_NONBLOCK) : -1;
+    }
     if (fd < 0)
         return;
-    static const char msg[] = "sweep\n";
-    if (write(fd, msg, sizeof(msg) - 1) < 0)
-        fprintf(stderr, "streamstat: %s: %s\n", tty, strerror(errno));
-    close(fd);
+    char msg[64];
+    int len = snprintf(msg, sizeof(msg), fmt, n);
+    if (len > 0 && write(fd, msg, (size_t)len) < 0 && errno != EAGAIN)
+        fprintf(stderr, "streamstat: MIG_TTY: %s\n", strerror(errno));
 }
 
 struct kept {
@@ -174,6 +178,7 @@ int main(int argc, char **argv)
     unsigned iter = 0;
     int64_t last_pfn = -1;
     double t_first = 0, t_second = 0, t_last_iter = 0;
+    unsigned long iter1_seen = 0;
     unsigned char page[PAGE];
     uint64_t *pfns = NULL;
     size_t pfns_cap = 0;
@@ -214,12 +219,16 @@ int main(int argc, char **argv)
                 t_last_iter = boottime();
                 if (iter == 1) {
                     t_second = t_last_iter;
-                    start_sweep();
+                    tell_guest("sweep\n", 0);
                 }
             }
             if (pages == 0 && last_pfn < 0)
                 t_first = t_last_iter = boottime();
             last_pfn = (int64_t)pfn;
+            /* Iteration 1's progress, every 256 pages: the pages of frames
+             * below pfn + 1 have been copied. */
+            if (iter == 0 && ++iter1_seen % 256 == 0)
+                tell_guest("copied %llu\n", pfn + 1);
             if (t >= 0xd) /* XTAB, XALLOC, BROKEN: no data */
                 continue;
             if (used + PAGE > len || !take(page, PAGE, 1))
