@@ -37,8 +37,13 @@ export RUSTFLAGS
 export RUSTC_BOOTSTRAP=1
 export XEN_OBJTREE XEN_SRCTREE XEN_SHADOW_CFLAGS XEN_SHADOW_HEADER
 
+# XEN_SHADOW_RS_FEATURES: cargo features of the root package, set only by
+# `cargo xtask migrate rust --break logdirty` for its demonstration build
+# (its own build directory, so its own target directory); empty otherwise.
+features=${XEN_SHADOW_RS_FEATURES:-}
 cd "$here"
 cargo build --quiet --release --package xen-shadow \
+    ${features:+--features "$features"} \
     --target x86_64-unknown-none \
     -Z build-std=core,compiler_builtins -Z build-std-features= \
     --target-dir "$target_dir"

@@ -15,6 +15,16 @@ pub mod xen;
 
 use ffi::{xen_bug, xen_printk};
 
+/// Present only in the demonstration build of `cargo xtask migrate rust
+/// --break logdirty` (feature `break-logdirty`: the Rust log-dirty bitmap
+/// loses the dirty bit of one pfn in 61).  The xtask checks after every
+/// build that the normal rust hypervisor's object does not define it and
+/// the demonstration one does.
+#[cfg(feature = "break-logdirty")]
+#[no_mangle]
+pub static xen_shadow_rs_break_logdirty: [u8; 48] =
+    *b"DEMONSTRATION BUILD: log-dirty loses pfn%61==7\0\0";
+
 /// Called once at boot by `rust-glue.c` (a presmp initcall): announces that
 /// the shadow code of this hypervisor is the Rust one.
 #[no_mangle]
@@ -32,6 +42,11 @@ pub extern "C" fn xen_shadow_rs_init() {
             "C (paging.c)"
         }
     );
+    if cfg!(feature = "break-logdirty") {
+        xen_printk!(
+            "Log-dirty: DEMONSTRATION BUILD (feature break-logdirty): the dirty bit of every pfn with pfn % 61 == 7 is lost\n"
+        );
+    }
 }
 
 /// A Rust panic inside Xen is a hypervisor bug: report where, then crash the

@@ -64,6 +64,13 @@ impl Case {
             })
     }
 
+    /// Whether the case's operations are live migrations, during which the
+    /// guest must rewrite its whole pattern area (the sweep streamstat
+    /// starts).
+    fn live(self) -> bool {
+        self != Case::SaveRestore
+    }
+
     /// (operations, guest verifications) a complete run reports.
     fn expected(self) -> (usize, usize) {
         match self {
@@ -73,7 +80,7 @@ impl Case {
         }
     }
 
-    /// Generous: a case takes 40-80 s (pv-10x about 200 s) on an idle
+    /// Generous: a case takes 40-80 s (pv-10x about 250 s) on an idle
     /// 2-core machine, several times that when the machine is shared.
     fn timeout(self) -> Duration {
         Duration::from_secs(match self {
@@ -95,15 +102,29 @@ pub struct Op {
     pub pages: Option<u64>,
     /// Guest suspended on the source -> guest unpaused on the target.
     pub downtime_s: Option<f64>,
+    /// First page in the stream -> start of the stop-and-copy iteration.
+    pub precopy_s: Option<f64>,
 }
 
 /// One verification by the guest.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Verify {
+    /// Pages of the pattern area, all checked.
     pub pages: u64,
     pub bad: u64,
     pub stale: u64,
     pub corrupt: u64,
+    /// Pages the guest's sweep rewrote since the previous verification
+    /// (all of the area once the sweep a live migration starts is done).
+    pub swept: Option<u64>,
+    /// How long that sweep took (it starts just behind iteration 1's copy).
+    pub sweep_ms: Option<u64>,
+    /// The guest's size in pages (its memory target, from the dom0).
+    pub domain_pages: Option<u64>,
+    /// The memory the guest's kernel manages (MemTotal), in pages: the
+    /// guest's size less what the kernel took at boot (its image, the
+    /// page array).
+    pub mem_total_pages: Option<u64>,
 }
 
 /// What the serial log of one case says.
@@ -154,6 +175,9 @@ impl Report {
                 downtime_s: field(&words, "downtime_s")
                     .and_then(|v| v.parse().ok())
                     .filter(|d: &f64| *d >= 0.0),
+                precopy_s: field(&words, "precopy_s")
+                    .and_then(|v| v.parse().ok())
+                    .filter(|d: &f64| *d > 0.0),
             }),
             Some("verify") => {
                 let num = |k| field(&words, k).and_then(|v| v.parse().ok());
@@ -164,6 +188,10 @@ impl Report {
                             bad,
                             stale,
                             corrupt,
+                            swept: num("swept"),
+                            sweep_ms: num("sweep_ms").filter(|&m| m > 0),
+                            domain_pages: num("domain_pages").filter(|&p| p > 0),
+                            mem_total_pages: num("mem_total_pages").filter(|&p| p > 0),
                         })
                     }
                     _ => self.steps.push(format!("unreadable: {rest}")),
@@ -179,21 +207,41 @@ impl Report {
         }
     }
 
+    /// The longest sweep of a live migration as a share of its pre-copy
+    /// (verification i follows operation i): below 100%, every page of the
+    /// area was rewritten before the stop-and-copy began (up to the
+    /// console's latency in starting the sweep).
+    pub fn sweep_share(&self) -> Option<f64> {
+        self.verifies
+            .iter()
+            .zip(&self.ops)
+            .filter_map(|(v, o)| Some(v.sweep_ms? as f64 / 1000.0 / o.precopy_s?))
+            .reduce(f64::max)
+    }
+
     /// Total bad pages over all verifications.
     pub fn bad(&self) -> u64 {
         self.verifies.iter().map(|v| v.bad).sum()
     }
 
     /// PASS only if the dom0 says PASS, every expected operation and
-    /// verification was reported, each verification checked pages and found
-    /// none bad, and nothing panicked.
+    /// verification was reported, each verification checked pages (at
+    /// least half of those the guest's kernel manages) and found none bad, after a live
+    /// migration the guest's sweep had rewritten every page, and nothing
+    /// panicked.
     pub fn judge(&self, case: Case) -> std::result::Result<String, String> {
         let (ops, verifies) = case.expected();
+        let first = self.verifies.first();
+        let sweep = match self.sweep_share() {
+            Some(s) if case.live() => format!(", sweep <= {:.0}% of pre-copy", s * 100.0),
+            _ => String::new(),
+        };
         let summary = format!(
-            "bad={} verified={}x{} pages, {} ops",
+            "bad={} verified={}x{} of {} guest pages{sweep}, {} ops",
             self.bad(),
             self.verifies.len(),
-            self.verifies.first().map(|v| v.pages).unwrap_or(0),
+            first.map(|v| v.pages).unwrap_or(0),
+            fmt_opt(first.and_then(|v| v.domain_pages)),
             self.ops.len()
         );
         if let Some(p) = &self.panic {
@@ -210,6 +258,28 @@ impl Report {
             ),
             Some((true, _)) if self.verifies.iter().any(|v| v.pages == 0 || v.bad != 0) => {
                 Err(summary)
+            }
+            Some((true, _))
+                if self
+                    .verifies
+                    .iter()
+                    .any(|v| v.mem_total_pages.is_some_and(|t| v.pages * 2 < t)) =>
+            {
+                Err(format!(
+                    "{summary}; the pattern area is not half of the guest's MemTotal"
+                ))
+            }
+            Some((true, _))
+                if case.live() && self.verifies.iter().any(|v| v.swept != Some(v.pages)) =>
+            {
+                Err(format!(
+                    "{summary}; the sweep did not rewrite every page (swept {})",
+                    self.verifies
+                        .iter()
+                        .map(|v| fmt_opt(v.swept))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ))
             }
             Some((true, _)) => Ok(summary),
         }
@@ -450,14 +520,11 @@ fn prepare(o: &Options) -> Result<(Vec<(Variant, PathBuf)>, Dom0)> {
     let mut hv = Vec::new();
     if o.no_build {
         for &v in &o.variants {
-            let mut dir = xen::out_dir(v, o.debug);
-            if o.break_logdirty {
-                let name = format!(
-                    "{}-break-logdirty",
-                    dir.file_name().and_then(|n| n.to_str()).unwrap_or("")
-                );
-                dir.set_file_name(name);
-            }
+            let dir = if o.break_logdirty {
+                break_dir(v, o.debug)
+            } else {
+                xen::out_dir(v, o.debug)
+            };
             if !dir.join("xen").exists() {
                 return Err(format!(
                     "--no-build: {} does not exist; run cargo xtask build first",
@@ -482,11 +549,45 @@ fn prepare(o: &Options) -> Result<(Vec<(Variant, PathBuf)>, Dom0)> {
     Ok((hv, dom0::build()?))
 }
 
-/// The demonstration hypervisor of `--break logdirty`: a copy of the
-/// patched tree plus tests/migrate/break-logdirty.patch (paging.c drops the
-/// dirty bit of one pfn in 61), built into build/xen/VARIANT-break-logdirty.
-/// Never part of patches/ nor of `cargo xtask test`.
+/// The build directory of `--break logdirty`'s hypervisor.
+fn break_dir(v: Variant, debug: bool) -> PathBuf {
+    build_dir().join("xen").join(format!(
+        "{}{}-break-logdirty",
+        v.name(),
+        if debug { "-debug" } else { "" }
+    ))
+}
+
+/// The demonstration hypervisor of `--break logdirty`, built into
+/// build/xen/VARIANT-break-logdirty; never part of patches/ nor of
+/// `cargo xtask test`:
+/// * reference: a copy of the patched tree plus
+///   tests/migrate/break-logdirty.patch (paging.c drops the dirty bit of one
+///   pfn in 61);
+/// * rust: the patched tree as it is (paging.c's bitmap is not linked:
+///   CONFIG_PAGING_LOGDIRTY_RUST), the Rust object built with the cargo
+///   feature `break-logdirty` (bitmap.rs drops the same pfns).
 fn build_broken(src: &Path, v: Variant, debug: bool) -> Result<PathBuf> {
+    let out = break_dir(v, debug);
+    let (tree, features) = match v {
+        Variant::Reference => (broken_tree(src)?, None),
+        Variant::Rust => (src.to_path_buf(), Some(xen::BREAK_LOGDIRTY_FEATURE)),
+    };
+    // A build directory configured from another source tree (an older
+    // rust-break-logdirty was built from the patched copy) is started over.
+    let origin = out.join(".break-origin");
+    let want = format!("{}\n{}\n", tree.display(), features.unwrap_or("-"));
+    if out.exists() && fs::read_to_string(&origin).ok().as_deref() != Some(want.as_str()) {
+        step!("{} was built from another tree: starting it over", out.display());
+        fs::remove_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    }
+    fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    fs::write(&origin, want).map_err(|e| e.to_string())?;
+    xen::build_at(&tree, v, debug, out, features)
+}
+
+/// The copy of the patched tree with tests/migrate/break-logdirty.patch.
+fn broken_tree(src: &Path) -> Result<PathBuf> {
     let patch = crate::repo().join("tests/migrate/break-logdirty.patch");
     let tree = build_dir().join("src/xen-break-logdirty");
     let stamp = build_dir().join("src/break-logdirty.stamp");
@@ -512,12 +613,7 @@ fn build_broken(src: &Path, v: Variant, debug: bool) -> Result<PathBuf> {
         )?;
         fs::write(&stamp, want).map_err(|e| e.to_string())?;
     }
-    let out = build_dir().join("xen").join(format!(
-        "{}{}-break-logdirty",
-        v.name(),
-        if debug { "-debug" } else { "" }
-    ));
-    xen::build_at(&tree, v, debug, out)
+    Ok(tree)
 }
 
 /// Options of `cargo xtask migrate` and `cargo xtask bench migrate`.
@@ -530,8 +626,10 @@ pub struct Options {
     /// `--break stale=N`: streamstat replaces later copies of N pattern
     /// pages with their first copy (proves the check fails; docs/testing.md).
     pub break_stream: Option<String>,
-    /// `--break logdirty`: run on a hypervisor built with
-    /// tests/migrate/break-logdirty.patch (see `build_broken`).
+    /// `--break logdirty`: run on a hypervisor that loses dirty bits:
+    /// the reference built with tests/migrate/break-logdirty.patch, the
+    /// rust one with the Rust crate's `break-logdirty` feature (see
+    /// `build_broken`).
     pub break_logdirty: bool,
 }
 
@@ -708,8 +806,9 @@ mod tests {
     fn serial_lines_are_parsed() {
         let r = report(
             "(XEN) boot\nMIG case pv-live start\n\
-             MIG op 1 kind=migrate total_s=5.10 rounds=6 pages=40000 downtime_s=1.20\n\
-             MIG verify 1 pages=16384 bad=0 stale=0 corrupt=0 writes=9 max_gap_ms=3\n\
+             MIG op 1 kind=migrate total_s=5.10 rounds=6 pages=40000 downtime_s=1.20 precopy_s=4.00\n\
+             MIG verify 1 pages=16384 bad=0 stale=0 corrupt=0 writes=9 max_gap_ms=3 \
+             mem_total_pages=30000 swept=16384 sweep_ms=900 domain_pages=32768\n\
              MIG result pv-live PASS bad=0 ops=1\nMIG end\n",
         );
         assert_eq!(r.ops.len(), 1);
@@ -717,8 +816,13 @@ mod tests {
         assert_eq!(r.ops[0].pages, Some(40000));
         assert_eq!(r.ops[0].downtime_s, Some(1.2));
         assert_eq!(r.verifies[0].pages, 16384);
+        assert_eq!(r.verifies[0].swept, Some(16384));
+        assert_eq!(r.verifies[0].domain_pages, Some(32768));
         assert!(r.ended);
-        assert!(r.judge(Case::PvLive).is_ok());
+        assert_eq!(
+            r.judge(Case::PvLive).unwrap(),
+            "bad=0 verified=1x16384 of 32768 guest pages, sweep <= 22% of pre-copy, 1 ops"
+        );
         // Ten migrations were expected.
         assert!(r.judge(Case::Pv10x).is_err());
     }
@@ -741,6 +845,33 @@ mod tests {
         let r = report("MIG result pv-live FAIL bad=? ops=0 xl create pv\n");
         assert!(r.judge(Case::PvLive).unwrap_err().contains("xl create"));
         assert!(report("").judge(Case::PvLive).is_err());
+    }
+
+    #[test]
+    fn a_small_area_or_an_unfinished_sweep_fails() {
+        let case = |verify: &str| {
+            report(&format!(
+                "MIG op 1 kind=migrate total_s=5\nMIG verify 1 {verify}\n\
+                 MIG result pv-live PASS bad=0 ops=1\n"
+            ))
+            .judge(Case::PvLive)
+        };
+        let ok = "pages=20000 bad=0 stale=0 corrupt=0 mem_total_pages=30000 swept=20000 \
+                  domain_pages=32768";
+        assert!(case(ok).is_ok());
+        let small = "pages=4096 bad=0 stale=0 corrupt=0 mem_total_pages=20000 swept=4096";
+        assert!(case(small).unwrap_err().contains("not half"));
+        let unswept = "pages=20000 bad=0 stale=0 corrupt=0 swept=19000 domain_pages=32768";
+        assert!(case(unswept).unwrap_err().contains("swept 19000"));
+        let old = "pages=20000 bad=0 stale=0 corrupt=0";
+        assert!(case(old).unwrap_err().contains("swept -"));
+        // xl save stops the guest first: no sweep is asked for.
+        let r = report(
+            "MIG op 1 kind=save total_s=2\nMIG op 2 kind=restore total_s=3\n\
+             MIG verify 2 pages=20000 bad=0 stale=0 corrupt=0 swept=0 domain_pages=32768\n\
+             MIG result save-restore PASS bad=0 ops=2\n",
+        );
+        assert!(r.judge(Case::SaveRestore).is_ok());
     }
 
     #[test]

@@ -232,12 +232,26 @@ fn fragments(v: Variant, debug: bool) -> Vec<PathBuf> {
 /// Configures (when the fragments changed) and builds one hypervisor;
 /// returns its build directory.  Then proves the result (see `check`).
 pub fn build(src: &Path, v: Variant, debug: bool) -> Result<PathBuf> {
-    build_at(src, v, debug, out_dir(v, debug))
+    build_at(src, v, debug, out_dir(v, debug), None)
 }
 
+/// The root package's cargo feature of the migration test's demonstration
+/// build in which the Rust log-dirty bitmap loses dirty bits, and the
+/// symbol that only that feature defines.
+pub const BREAK_LOGDIRTY_FEATURE: &str = "break-logdirty";
+const BREAK_LOGDIRTY_SYMBOL: &str = "xen_shadow_rs_break_logdirty";
+
 /// `build` into another build directory (the migration test's deliberately
-/// broken hypervisor, built from another tree).
-pub fn build_at(src: &Path, v: Variant, debug: bool, out: PathBuf) -> Result<PathBuf> {
+/// broken hypervisors: the reference from another tree, the rust one with
+/// the cargo feature `features`).  Without `features` the Rust object is
+/// built with none, whatever the environment says.
+pub fn build_at(
+    src: &Path,
+    v: Variant,
+    debug: bool,
+    out: PathBuf,
+    features: Option<&str>,
+) -> Result<PathBuf> {
     fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let xen_src = src.join("xen");
     let mut fragment = String::new();
@@ -286,8 +300,16 @@ pub fn build_at(src: &Path, v: Variant, debug: bool, out: PathBuf) -> Result<Pat
         make.arg(format!("XEN_SHADOW_RS={}", repo().display()));
         make.arg("XEN_VENDORVERSION=-shadow-rs");
     }
+    // Read by ffi/xen-object.sh (through make's environment).
+    match features {
+        Some(f) => make.env("XEN_SHADOW_RS_FEATURES", f),
+        None => make.env_remove("XEN_SHADOW_RS_FEATURES"),
+    };
     run(&mut make)?;
     check(&xen_src, &out, v, debug)?;
+    if v == Variant::Rust {
+        check_break_marker(&out, features == Some(BREAK_LOGDIRTY_FEATURE))?;
+    }
     Ok(out)
 }
 
@@ -385,6 +407,27 @@ pub fn check(xen_src: &Path, out: &Path, v: Variant, debug: bool) -> Result {
         .arg(xen_src.join("tools/check-endbr.sh"))
         .arg(out.join("xen-syms")))?;
     step!("check-endbr.sh xen-syms: ok");
+    Ok(())
+}
+
+/// The demonstration feature `break-logdirty` is in the Rust object exactly
+/// when it was asked for: the normal rust hypervisor never has it.
+fn check_break_marker(out: &Path, want: bool) -> Result {
+    let rust = symbols(&out.join("arch/x86/mm/shadow/rust_multi.o"), false)?;
+    let has = rust.contains(BREAK_LOGDIRTY_SYMBOL);
+    if has != want {
+        return Err(format!(
+            "{}: the Rust object {} {BREAK_LOGDIRTY_SYMBOL} (feature {BREAK_LOGDIRTY_FEATURE} {})",
+            out.display(),
+            if has { "defines" } else { "does not define" },
+            if want { "asked for" } else { "not asked for" }
+        ));
+    }
+    if want {
+        step!("DEMONSTRATION build: feature {BREAK_LOGDIRTY_FEATURE} is in the Rust object");
+    } else {
+        step!("feature {BREAK_LOGDIRTY_FEATURE}: not in the Rust object (normal build)");
+    }
     Ok(())
 }
 

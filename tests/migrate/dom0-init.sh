@@ -7,7 +7,8 @@
 #   MIG case NAME start
 #   MIG step NAME: what happened (free text)
 #   MIG op N kind=migrate|save|restore total_s=T rounds=R pages=P downtime_s=D
-#   MIG verify N pages=P bad=B stale=S corrupt=C
+#          precopy_s=C
+#   MIG verify N pages=P bad=B stale=S corrupt=C ... swept=W sweep_ms=M domain_pages=D
 #   MIG result NAME PASS|FAIL bad=B ops=N reason
 #
 # The harness (ci/src/migrate.rs) reads them.  Cases:
@@ -121,6 +122,8 @@ create() {
         cat /var/log/xen/console/guest-*.log
         fail "guest did not start writing its pattern"
     }
+    cat /var/log/xen/console/guest-*.log | grep -E "pattern: (kernel Memory|meminfo|ready)" | tail -n 3 |
+        while IFS= read -r l; do say "step $CASE: $l"; done
     say "step $CASE: guest $1 writing its pattern after $(echo "$(now) $t0" | awk '{printf "%.1f", $1-$2}') s"
     sleep 2
 }
@@ -138,9 +141,11 @@ verify() {
     line=$(cat /var/log/xen/console/guest-*.log | grep "pattern: verify " | tail -n 1)
     cat /var/log/xen/console/guest-*.log | grep "pattern: bad page" | tail -n 5 |
         while IFS= read -r b; do say "step $CASE: $b"; done
+    # The guest's size as the toolstack set it (memory/target, KiB).
+    target=$(xenstore-read /local/domain/$domid/memory/target 2>/dev/null)
     set -- $line
     shift 2
-    say "verify $OPS $*"
+    say "verify $OPS $* domain_pages=$((${target:-0} / 4))"
     b=$(echo "$line" | sed -n 's/.* bad=\([0-9]*\).*/\1/p')
     [ -n "$b" ] || fail "unreadable verify line: $line"
     BAD=$((BAD + b))
@@ -159,21 +164,31 @@ report() {
     [ -n "$stat" ] && say "step $CASE: op $OPS stream $stat"
     rounds=$(echo "$stat" | sed -n 's/.* *rounds=\([0-9]*\).*/\1/p')
     pages=$(echo "$stat" | sed -n 's/.* pages=\([0-9]*\).*/\1/p')
+    # Pre-copy: the first page passing -> the start of the last iteration
+    # (the stop-and-copy), as streamstat saw them.
+    tf=$(echo "$stat" | sed -n 's/.* t_first=\([0-9.]*\).*/\1/p')
+    tl=$(echo "$stat" | sed -n 's/.* t_last_iter=\([0-9.]*\).*/\1/p')
     awk -v kind=$kind -v op=$OPS -v t0=$t0 -v t1=$t1 \
-        -v rounds=${rounds:--1} -v pages=${pages:--1} '
+        -v rounds=${rounds:--1} -v pages=${pages:--1} -v tf="$tf" -v tl="$tl" '
         /issuing .*suspend request|guest has suspended/ { if (ts == "") ts = $1 }
         /migration target: Domain started successs?fully/ { te = $1 }
         END {
             if (te == "") te = t1
             down = (ts == "") ? -1 : te - ts
-            printf "MIG op %d kind=%s total_s=%.2f rounds=%d pages=%d downtime_s=%.2f\n",
-                op, kind, t1 - t0, rounds, pages, down
+            pre = (tf == "" || tl == "") ? -1 : tl - tf
+            printf "MIG op %d kind=%s total_s=%.2f rounds=%d pages=%d downtime_s=%.2f precopy_s=%.2f\n",
+                op, kind, t1 - t0, rounds, pages, down, pre
         }' /tmp/op$OPS.log
 }
 
 migrate() {
     OPS=$((OPS + 1))
     export MIG_STAT=/tmp/op$OPS.stream
+    # streamstat tells the guest to sweep its whole pattern area just
+    # behind iteration 1's copy (tests/migrate/streamstat.c).
+    domid=$(xl domid mig) || fail "no domain mig before op $OPS"
+    MIG_TTY=$(xenstore-read /local/domain/$domid/console/tty) || fail "no console tty"
+    export MIG_TTY
     t0=$(now)
     xl -vvv migrate -s /usr/local/bin/mig-local mig localhost 2>&1 | stamp > /tmp/op$OPS.log
     t1=$(now)
@@ -195,7 +210,7 @@ save_restore() {
     [ -s /tmp/mig.save ] || { tail -n 30 /tmp/op$OPS.log; fail "xl save wrote nothing"; }
     # The image holds the same stream a migration sends (not changed here:
     # mig.break applies to migrations).
-    streamstat /tmp/op$OPS.stream < /tmp/mig.save > /dev/null
+    MIG_TTY= streamstat /tmp/op$OPS.stream < /tmp/mig.save > /dev/null
     report save "$t0" "$t1"
     say "step $CASE: image $(ls -l /tmp/mig.save | awk '{print $5}') bytes"
     OPS=$((OPS + 1))

@@ -8,13 +8,26 @@
  * header, records; PAGE_DATA records carry a pfn list and the pages).  At
  * the END record it writes to STATFILE:
  *
- *     rounds=R pages=P iter_pages=A,B,... t_first=T t_last_iter=T t_end=T
+ *     rounds=R pages=P iter_pages=A,B,... t_first=T t_second=T t_last_iter=T
+ *     t_end=T
  *
  * pages: pages with data in the stream; rounds: iterations, counted from the
  * pfn order: libxc sends each iteration's pages in ascending pfn order, so a
  * pfn not above the previous one starts the next iteration (this can only
  * undercount, if an iteration's first pfn were above all of the previous
  * one's).  Times are CLOCK_BOOTTIME seconds, the clock of /proc/uptime.
+ *
+ * Sweep: when $MIG_TTY names the guest's console pty (set by the dom0's
+ * migrate()), it writes "copied P" to it every 256 pages of iteration 1
+ * (P: the frame after the last one copied; libxc copies in ascending frame
+ * order) and "sweep" when iteration 2 starts (t_second).  The guest
+ * rewrites every page of its pattern area once, just behind the copy
+ * (pattern.c): every page changes during the migration after its first
+ * copy, with log-dirty on, and arrives right only if log-dirty reports it.
+ * (A sweep started at the first page ran ahead of iteration 1's copy for
+ * most pages: their new content went in iteration 1, and a lost dirty bit
+ * did not show.  One started with iteration 2 had too little time before
+ * the stop-and-copy.)
  *
  * stale=N demonstrates that the guest's check detects lost dirty pages
  * (docs/testing.md): it keeps the first copy of up to N pages of the
@@ -25,6 +38,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +120,23 @@ static void copy_rest(void)
         put(buf, have);
 }
 
+/* A line to the guest's console ($MIG_TTY; see the top).  Non-blocking: a
+ * line lost to a full pty is made up for by the next. */
+static void tell_guest(const char *fmt, unsigned long long n)
+{
+    static int fd = -2;
+    if (fd == -2) {
+        const char *tty = getenv("MIG_TTY");
+        fd = tty && *tty ? open(tty, O_WRONLY | O_NOCTTY | O_NONBLOCK) : -1;
+    }
+    if (fd < 0)
+        return;
+    char msg[64];
+    int len = snprintf(msg, sizeof(msg), fmt, n);
+    if (len > 0 && write(fd, msg, (size_t)len) < 0 && errno != EAGAIN)
+        fprintf(stderr, "streamstat: MIG_TTY: %s\n", strerror(errno));
+}
+
 struct kept {
     uint64_t pfn;
     unsigned char data[PAGE];
@@ -146,7 +177,8 @@ int main(int argc, char **argv)
     unsigned long pages = 0, iter_pages[64] = {0};
     unsigned iter = 0;
     int64_t last_pfn = -1;
-    double t_first = 0, t_last_iter = 0;
+    double t_first = 0, t_second = 0, t_last_iter = 0;
+    unsigned long iter1_seen = 0;
     unsigned char page[PAGE];
     uint64_t *pfns = NULL;
     size_t pfns_cap = 0;
@@ -185,10 +217,18 @@ int main(int argc, char **argv)
             if (last_pfn >= 0 && (int64_t)pfn <= last_pfn) {
                 iter++;
                 t_last_iter = boottime();
+                if (iter == 1) {
+                    t_second = t_last_iter;
+                    tell_guest("sweep\n", 0);
+                }
             }
             if (pages == 0 && last_pfn < 0)
                 t_first = t_last_iter = boottime();
             last_pfn = (int64_t)pfn;
+            /* Iteration 1's progress, every 256 pages: the pages of frames
+             * below pfn + 1 have been copied. */
+            if (iter == 0 && ++iter1_seen % 256 == 0)
+                tell_guest("copied %llu\n", pfn + 1);
             if (t >= 0xd) /* XTAB, XALLOC, BROKEN: no data */
                 continue;
             if (used + PAGE > len || !take(page, PAGE, 1))
@@ -224,8 +264,8 @@ int main(int argc, char **argv)
         fprintf(f, "rounds=%u pages=%lu iter_pages=", iter + 1, pages);
         for (unsigned i = 0; i <= iter && i < 64; i++)
             fprintf(f, "%s%lu", i ? "," : "", iter_pages[i]);
-        fprintf(f, " t_first=%.2f t_last_iter=%.2f t_end=%.2f", t_first, t_last_iter,
-                t_end);
+        fprintf(f, " t_first=%.2f t_second=%.2f t_last_iter=%.2f t_end=%.2f", t_first,
+                t_second, t_last_iter, t_end);
         if (stale)
             fprintf(f, " kept=%lu replaced=%lu", nkept, replaced);
         fprintf(f, "\n");

@@ -121,6 +121,14 @@ pub fn mark_pfn_dirty<E: LogDirtyEnv>(e: &E, d: E::Dom, pfn: u64) {
     if !valid_m2p(pfn) {
         return;
     }
+    // DEMONSTRATION ONLY (feature `break-logdirty`, off by default and never
+    // in the normal build; `cargo xtask migrate rust --break logdirty`):
+    // lose the dirty bit of one guest page in 61, as a buggy implementation
+    // would, to show that the migration test catches it.  The same pfns as
+    // tests/migrate/break-logdirty.patch drops in paging.c.
+    if cfg!(feature = "break-logdirty") && pfn % 61 == 7 {
+        return;
+    }
     let idx = Index::of(pfn);
     // Recursive: called from inside the shadow code with the lock held.
     e.paging_lock_recursive(d);
