@@ -501,6 +501,9 @@ impl Guest {
     /// the emulator cannot map MMIO for writing (`emulate_gva_to_mfn`:
     /// not RAM), the failed emulation unshadows and reports the fault
     /// fixed, and the guest retries forever.
+    ///
+    /// Either can be the second page of a page-crossing access (its first
+    /// page translating normally).
     pub fn expected_livelock(&self, v: usize, acc: Access, e: &checker::Expect) -> bool {
         let super::oracle::Outcome::Ok { gpa, walked } = &e.outcome else {
             return false;
@@ -713,9 +716,21 @@ impl Guest {
                     (vs.last_write_emul_ok && vs.last_emulated_frame == va >> PAGE_SHIFT)
                         .then_some(Mfn(vs.last_emulated_mfn))
                 };
+                // A page-crossing access also needs its second page: what
+                // the oracle says there (for the livelocks it may hit).
+                let width = match bytes {
+                    1 | 2 | 4 | 8 => bytes,
+                    _ => 8,
+                };
+                let last = va.wrapping_add(u64::from(width) - 1);
+                let second = (last >> PAGE_SHIFT != va >> PAGE_SHIFT)
+                    .then(|| checker::expect(self, v, last & PAGE_MASK, acc));
                 let seen = match self.access(v, va, acc, bytes, val) {
                     Err(Violation::NoProgress { .. })
-                        if self.expected_livelock(v, acc, &expect) =>
+                        if self.expected_livelock(v, acc, &expect)
+                            || second
+                                .as_ref()
+                                .is_some_and(|e| self.expected_livelock(v, acc, e)) =>
                     {
                         return checker::check_global(self);
                     }

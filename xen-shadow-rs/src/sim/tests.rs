@@ -788,3 +788,32 @@ fn stale_translation_of_a_write_serves_a_read() {
     assert_eq!(g.sim.mmio_log()[mmio], (0x28, false));
     checker::check_full(&g).unwrap();
 }
+
+/// Fuzz finding (guest_ops crash-85e2300a, 32-bit guest, CR0.WP clear): a
+/// supervisor write crossing from a RAM page into a read-only mapping of
+/// direct MMIO never completes — the livelock of
+/// `wp_off_write_to_read_only_direct_mmio_livelocks_as_in_c` (C does the
+/// same), reached through the access's second page.  The model now checks
+/// both pages of a page-crossing access for the expected livelocks.
+#[test]
+fn wp_off_write_crossing_into_read_only_direct_mmio_livelocks_as_in_c() {
+    let mut cfg = Config {
+        levels: 2,
+        ..Config::default()
+    };
+    cfg.mode.wp = false;
+    let mut g = Guest::boot(cfg, false);
+    let mmio = g.sim.gfn_count() - 1;
+    assert_eq!(g.sim.p2m(mmio).1, crate::types::P2mType::MmioDirect);
+    // Direct-map PTE of gfn 6 (entry 6 of the direct map's L1, gfn 4):
+    // the direct-MMIO frame, read-only.
+    g.step(sup_write(0xc000_4018, 4, (mmio << 12) | 0x165))
+        .unwrap();
+    // 2 bytes at the end of gfn 5's page: the second lands in gfn 6's.
+    assert_eq!(
+        g.access(0, 0xc000_5fff, W, 2, 0xbeef),
+        Err(super::checker::Violation::NoProgress { va: 0xc000_5fff })
+    );
+    g.step(sup_write(0xc000_5fff, 2, 0xbeef)).unwrap();
+    checker::check_full(&g).unwrap();
+}
