@@ -817,3 +817,48 @@ fn wp_off_write_crossing_into_read_only_direct_mmio_livelocks_as_in_c() {
     g.step(sup_write(0xc000_5fff, 2, 0xbeef)).unwrap();
     checker::check_full(&g).unwrap();
 }
+
+/// Open fuzz finding (guest_ops crash-41054561, 4-level guest, SMAP on,
+/// two vCPUs): not resolved, recorded here as what the port and the
+/// simulator do today.  User page 0 maps emulated MMIO (gfn 0x44); a
+/// supervisor instruction fetch there succeeds (SMEP off) and Xen's vTLB
+/// remembers the translation with the fetch's error code (P|I); a later
+/// supervisor data read of the page must fault (SMAP, user page), but the
+/// fast MMIO path's re-translation (handle_mmio -> sh_gva_to_gfn) finds the
+/// vTLB entry — "any successful walk that had at least these pfec bits is
+/// OK" (C's vtlb_lookup, private.h) — and the read reaches the device model.
+/// C 4.17 has the same lookup; the checker, which follows the architecture,
+/// reports the read ("access completed, oracle says #PF 0x1").
+#[test]
+fn open_finding_vtlb_entry_of_a_fetch_serves_a_smap_protected_read() {
+    let (cfg, sp) = config_from_byte(0x59, 0x59);
+    assert_eq!((cfg.levels, cfg.vcpus, cfg.mode.smap), (4, 2, true));
+    let mut g = Guest::boot(cfg, sp);
+    assert_eq!(g.sim.p2m(0x44).1, crate::types::P2mType::MmioDm);
+    let p = PHYSMAP;
+    let ops = [
+        sup_write(p + 0x2c008, 8, 0x8000_0000_0002_8134),
+        // User L1 entry 0 (gfn 7): user page 0 -> gfn 0x44, P|U|D.
+        sup_write(p + 0x7000, 8, 0x3_d044),
+        sup_write(p + 0x7000, 8, 0x4_4045),
+        // A supervisor fetch from page 0: allowed (SMEP off).
+        Op::Access {
+            va: 0,
+            acc: Access {
+                write: false,
+                user: false,
+                fetch: true,
+            },
+            bytes: 1,
+            val: 0,
+        },
+    ];
+    for op in ops {
+        g.step(op).unwrap();
+    }
+    let expect = checker::expect(&g, 0, 0, R);
+    assert_eq!(expect.outcome, super::oracle::Outcome::Fault(1), "SMAP");
+    let mmio = g.sim.stats().mmio;
+    assert_eq!(g.access(0, 0, R, 1, 0), Ok(Seen::Done));
+    assert_eq!(g.sim.stats().mmio, mmio + 1, "served by the device model");
+}
