@@ -1,4 +1,5 @@
-//! `cargo xtask fuzz [--execs N] [--jobs J] [TARGET...]`: runs each cargo-fuzz
+//! `cargo xtask fuzz [--execs N] [--jobs J] [--no-trace-compares] [TARGET...]`:
+//! runs each cargo-fuzz
 //! target of `fuzz/` for N executions (default 100000; with J jobs, N per
 //! job) and prints, per
 //! target, the executions, libFuzzer's coverage figures (`cov`: edges,
@@ -9,6 +10,10 @@
 //! (`ffi/xen-object.sh`) the stable toolchain runs them with
 //! `RUSTC_BOOTSTRAP=1`.  Debug assertions are on (`-a`), so arithmetic
 //! overflow panics; no sanitizer is needed for safe Rust (`-s none`).
+//! `--no-trace-compares` builds without libFuzzer's comparison tracing
+//! (every integer comparison of the instrumented code calls into libFuzzer,
+//! which feeds its comparison-guided mutations): the same checks, several
+//! times the executions per second, less guidance (docs/testing.md).
 
 use std::process::Command;
 
@@ -76,6 +81,7 @@ pub fn parse(out: &str) -> Report {
 pub fn run(args: &[String]) -> Result {
     let mut execs: u64 = 100_000;
     let mut jobs: u32 = 1;
+    let mut trace_compares = true;
     let mut targets = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -92,6 +98,7 @@ pub fn run(args: &[String]) -> Result {
                     .and_then(|n| n.parse().ok())
                     .ok_or("--jobs needs a number")?
             }
+            "--no-trace-compares" => trace_compares = false,
             t if TARGETS.contains(&t) => targets.push(t.to_string()),
             other => {
                 return Err(format!(
@@ -115,10 +122,15 @@ pub fn run(args: &[String]) -> Result {
         let mut cmd = Command::new("cargo");
         cmd.current_dir(&root)
             .env("RUSTC_BOOTSTRAP", "1")
-            .args(["fuzz", "run", "-a", "-s", "none", t])
-            .arg("--")
-            .arg(format!("-runs={execs}"))
-            .args(["-print_final_stats=1", "-max_len=1024", "-timeout=60"]);
+            .args(["fuzz", "run", "-a", "-s", "none"]);
+        if !trace_compares {
+            cmd.arg("--no-trace-compares");
+        }
+        cmd.arg(t).arg("--").arg(format!("-runs={execs}")).args([
+            "-print_final_stats=1",
+            "-max_len=1024",
+            "-timeout=60",
+        ]);
         if jobs > 1 {
             // Parallel jobs split the executions between them; libFuzzer
             // writes each job's output to fuzz-<n>.log in the checkout and

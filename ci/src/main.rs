@@ -10,7 +10,8 @@
 //!                            boot one guest, print the log (--audit:
 //!                            `shadow-audit`; --smp: two vCPUs, smp_* tests only)
 //! cargo xtask status         print docs/status.md from the entry catalogue
-//! cargo xtask fuzz [--execs N] [--jobs J] [TARGET...]   run the fuzz targets
+//! cargo xtask fuzz [--execs N] [--jobs J] [--no-trace-compares] [TARGET...]
+//!                                                     run the fuzz targets
 //! cargo xtask migrate [VARIANT...] [--case NAME]... [--debug] [--verbose] [--no-build]
 //!                     [--break stale=N|logdirty]
 //!                            live-migration test (docs/migration.md)

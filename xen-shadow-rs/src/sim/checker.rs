@@ -149,7 +149,7 @@ pub fn check_access(
     // A translation the vCPU walked earlier and has not flushed may still
     // be used (by the CPU's TLB or Xen's vTLB): the access may complete
     // through it, on the frame it names.
-    let kind = super::guest::kind_bit(acc);
+    let kind = super::guest::kinds_allowing(acc);
     let stale_explains = || -> bool {
         seen == Seen::Done
             && cached.iter().any(|&(page, k)| {

@@ -176,6 +176,19 @@ pub fn kind_bit(acc: Access) -> u8 {
     1 << (u8::from(acc.write) | (u8::from(acc.user) << 1) | (u8::from(acc.fetch) << 2))
 }
 
+/// The access kinds whose success through a translation shows that `acc`
+/// is allowed through it too: `acc` itself and, for a read (not a fetch),
+/// the write of the same privilege (a write needs all a read of the same
+/// privilege needs: present, U/S, SMAP; and more: R/W, D).  A TLB entry
+/// a write filled serves later reads.
+pub fn kinds_allowing(acc: Access) -> u8 {
+    let mut k = kind_bit(acc);
+    if !acc.write && !acc.fetch {
+        k |= kind_bit(Access { write: true, ..acc });
+    }
+    k
+}
+
 /// A finding: an invariant violation after an operation.
 #[derive(Debug)]
 pub struct Finding {
@@ -440,24 +453,41 @@ impl Guest {
     /// unshadowed, and "can't find all shadows" crashes the domain (the
     /// same in C).  Only a guest that maps its own top-level table
     /// user-writable gets there.
-    pub fn expected_crash(&self, acc: Access, e: &checker::Expect) -> bool {
+    ///
+    /// The same unshadow, hence the same crash, follows a failed fast
+    /// emulation (multi.c `early_emulation`, "emulator failure,
+    /// unshadowing"): the vCPU's last emulated write went to a top-level
+    /// table through this page (`fast_emul`: the frame it remembers), the
+    /// guest has since re-pointed the page at a frame that is not RAM
+    /// without flushing, and the next supervisor write to the page goes
+    /// straight to the emulator, which cannot map the new target
+    /// (`emulate_gva_to_mfn`: BAD_GFN_TO_MFN) and fails.  C does the same.
+    pub fn expected_crash(&self, acc: Access, e: &checker::Expect, fast_emul: Option<Mfn>) -> bool {
         let Some(why) = self.sim.crashed() else {
             return false;
         };
+        if why != "sh_remove_shadows: can't find all shadows" {
+            return false;
+        }
         let super::oracle::Outcome::Ok { gpa, .. } = e.outcome else {
             return false;
         };
-        let (m, _) = self.sim.p2m(gpa >> PAGE_SHIFT);
+        let (m, t) = self.sim.p2m(gpa >> PAGE_SHIFT);
         // A frame shadowed by a top-level shadow some vCPU runs on (its L4,
         // or for PAE guests one of the L2s its PDPTEs name).
-        let top = (0..self.sim.vcpu_count()).any(|v| {
-            self.sim.guest_table_of(v) == m
-                || self.sim.st.borrow().vcpus[v]
-                    .shadow_table
-                    .iter()
-                    .any(|s| s.0 != 0 && self.sim.frame(*s).is_some_and(|f| f.back == m.0))
-        });
-        acc.user && acc.write && top && why == "sh_remove_shadows: can't find all shadows"
+        let top = |m: Mfn| {
+            (0..self.sim.vcpu_count()).any(|v| {
+                self.sim.guest_table_of(v) == m
+                    || self.sim.st.borrow().vcpus[v]
+                        .shadow_table
+                        .iter()
+                        .any(|s| s.0 != 0 && self.sim.frame(*s).is_some_and(|f| f.back == m.0))
+            })
+        };
+        let user_write_to_top = acc.user && acc.write && top(m);
+        let failed_fast_emulation =
+            !acc.user && acc.write && !t.is_ram() && fast_emul.is_some_and(top);
+        user_write_to_top || failed_fast_emulation
     }
 
     /// A user-mode write to a page table that translates the written
@@ -471,6 +501,9 @@ impl Guest {
     /// the emulator cannot map MMIO for writing (`emulate_gva_to_mfn`:
     /// not RAM), the failed emulation unshadows and reports the fault
     /// fixed, and the guest retries forever.
+    ///
+    /// Either can be the second page of a page-crossing access (its first
+    /// page translating normally).
     pub fn expected_livelock(&self, v: usize, acc: Access, e: &checker::Expect) -> bool {
         let super::oracle::Outcome::Ok { gpa, walked } = &e.outcome else {
             return false;
@@ -676,15 +709,34 @@ impl Guest {
                 }
                 let before = checker::target_snapshot(self, &expect, va, bytes);
                 let mmio_before = self.sim.mmio_log().len();
+                // The frame a fast emulation of this write would go to.
+                let fast_emul = {
+                    let st = self.sim.st.borrow();
+                    let vs = &st.vcpus[v];
+                    (vs.last_write_emul_ok && vs.last_emulated_frame == va >> PAGE_SHIFT)
+                        .then_some(Mfn(vs.last_emulated_mfn))
+                };
+                // A page-crossing access also needs its second page: what
+                // the oracle says there (for the livelocks it may hit).
+                let width = match bytes {
+                    1 | 2 | 4 | 8 => bytes,
+                    _ => 8,
+                };
+                let last = va.wrapping_add(u64::from(width) - 1);
+                let second = (last >> PAGE_SHIFT != va >> PAGE_SHIFT)
+                    .then(|| checker::expect(self, v, last & PAGE_MASK, acc));
                 let seen = match self.access(v, va, acc, bytes, val) {
                     Err(Violation::NoProgress { .. })
-                        if self.expected_livelock(v, acc, &expect) =>
+                        if self.expected_livelock(v, acc, &expect)
+                            || second
+                                .as_ref()
+                                .is_some_and(|e| self.expected_livelock(v, acc, e)) =>
                     {
                         return checker::check_global(self);
                     }
                     r => r?,
                 };
-                if self.expected_crash(acc, &expect) {
+                if self.expected_crash(acc, &expect, fast_emul) {
                     self.dead = true;
                     return Ok(());
                 }
