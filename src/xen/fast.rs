@@ -103,7 +103,10 @@ unsafe fn page_shadow_flags(mfn: u64) -> u32 {
     // SAFETY: the caller guarantees the frame-table entry exists.
     unsafe {
         u32::from(read_volatile(addr_of!(
-            (*mfn_to_page(mfn)).__bindgen_anon_2.__bindgen_anon_2.shadow_flags
+            (*mfn_to_page(mfn))
+                .__bindgen_anon_2
+                .__bindgen_anon_2
+                .shadow_flags
         )))
     }
 }
@@ -231,51 +234,61 @@ pub unsafe fn paging_mode_log_dirty(d: *const domain) -> bool {
 /// `.altinstructions` record as C's `barrier_nospec_true/false`, an empty
 /// replacement).  The branch and both barriers are one asm block so that
 /// the compiler cannot hoist a barrier above the branch.
+/// One `lfence` with the `.altinstructions` record of C's
+/// `alternative("lfence", "", X86_FEATURE_SC_NO_BRANCH_HARDEN)`: a
+/// `struct alt_instr` (asm/alternative.h: s32 orig, s32 repl, u16 feature,
+/// u8 orig_len, u8 repl_len, u8 pad_len, u8 priv) with an empty
+/// replacement, as ALTINSTR_ENTRY emits it; apply_alternatives() reads it
+/// at boot.  `$s`/`$e` label the instruction, `$r` the (empty) replacement.
+macro_rules! alt_lfence {
+    ($s:literal, $e:literal, $r:literal) => {
+        concat!(
+            $s,
+            ":\n",
+            "lfence\n",
+            $e,
+            ":\n",
+            ".pushsection .altinstructions, \"a\", @progbits\n",
+            ".long ",
+            $s,
+            "b - .\n",
+            ".long ",
+            $r,
+            "f - .\n",
+            ".word {feat}\n",
+            ".byte ",
+            $e,
+            "b - ",
+            $s,
+            "b\n",
+            ".byte 0\n",
+            ".byte 0\n",
+            ".byte 0\n",
+            ".section .altinstr_replacement, \"ax\", @progbits\n",
+            $r,
+            ":\n",
+            ".popsection\n",
+        )
+    };
+}
+
 #[inline(always)]
 pub fn evaluate_nospec(cond: bool) -> bool {
     if k::CONFIG_SPECULATIVE_HARDEN_BRANCH == 0 {
         return cond;
     }
     let out: u8;
-    // SAFETY: only registers and flags are touched; the .altinstructions
-    // records are `struct alt_instr` (asm/alternative.h: s32 orig, s32
-    // repl, u16 feature, u8 orig_len, u8 repl_len, u8 pad_len, u8 priv),
-    // as ALTINSTR_ENTRY emits them, which apply_alternatives() reads at boot.
+    // SAFETY: only registers and flags are touched, plus the two
+    // .altinstructions records of `alt_lfence!`.
     unsafe {
         asm!(
             "test {c}, {c}",
             "jz 7742f",
-            "7740:",
-            "lfence",
-            "7741:",
-            ".pushsection .altinstructions, \"a\", @progbits",
-            ".long 7740b - .",
-            ".long 7748f - .",
-            ".word {feat}",
-            ".byte 7741b - 7740b",
-            ".byte 0",
-            ".byte 0",
-            ".byte 0",
-            ".section .altinstr_replacement, \"ax\", @progbits",
-            "7748:",
-            ".popsection",
+            alt_lfence!("7740", "7741", "7748"),
             "mov {out}, 1",
             "jmp 7746f",
             "7742:",
-            "7743:",
-            "lfence",
-            "7744:",
-            ".pushsection .altinstructions, \"a\", @progbits",
-            ".long 7743b - .",
-            ".long 7749f - .",
-            ".word {feat}",
-            ".byte 7744b - 7743b",
-            ".byte 0",
-            ".byte 0",
-            ".byte 0",
-            ".section .altinstr_replacement, \"ax\", @progbits",
-            "7749:",
-            ".popsection",
+            alt_lfence!("7743", "7744", "7749"),
             "xor {out}, {out}",
             "7746:",
             c = in(reg_byte) u8::from(cond),
@@ -325,7 +338,9 @@ pub unsafe fn gtable_dirty_version(d: *const domain) -> u32 {
     // SAFETY: forwarded to the caller; atomic_read() is a volatile read of
     // the aligned int, as here.
     let c = unsafe {
-        read_volatile(addr_of!((*d).arch.paging.shadow.gtable_dirty_version.counter))
+        read_volatile(addr_of!(
+            (*d).arch.paging.shadow.gtable_dirty_version.counter
+        ))
     };
     c as u32
 }
@@ -430,6 +445,7 @@ pub unsafe fn unmap_domain_page_fast(va: *const c_void) {
 #[inline(always)]
 fn maddr_to_virt(ma: u64) -> *mut c_void {
     // SAFETY: plain reads of variables set once during early boot.
-    let off = unsafe { (ma & ma_va_bottom_mask) | (ma & ma_top_mask).wrapping_shr(pfn_pdx_hole_shift) };
+    let off =
+        unsafe { (ma & ma_va_bottom_mask) | (ma & ma_top_mask).wrapping_shr(pfn_pdx_hole_shift) };
     k::DIRECTMAP_VIRT_START.wrapping_add(off) as usize as *mut c_void
 }
