@@ -578,7 +578,10 @@ fn build_broken(src: &Path, v: Variant, debug: bool) -> Result<PathBuf> {
     let origin = out.join(".break-origin");
     let want = format!("{}\n{}\n", tree.display(), features.unwrap_or("-"));
     if out.exists() && fs::read_to_string(&origin).ok().as_deref() != Some(want.as_str()) {
-        step!("{} was built from another tree: starting it over", out.display());
+        step!(
+            "{} was built from another tree: starting it over",
+            out.display()
+        );
         fs::remove_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     }
     fs::create_dir_all(&out).map_err(|e| e.to_string())?;

@@ -164,7 +164,10 @@ fn trace(
         format!(
             "{}: {e} (gdb: {})",
             out.display(),
-            String::from_utf8_lossy(&gdb.stderr).lines().last().unwrap_or("")
+            String::from_utf8_lossy(&gdb.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
         )
     })?;
     text.lines()
@@ -211,7 +214,10 @@ pub fn profile(args: &[String]) -> Result {
     let mode = Mode::parse(mode)?;
     // The guest function holding the window: the operation's name without
     // a size suffix (cr3_switch16 -> cr3_switch, pte_burst32 -> pte_burst).
-    let func = func.unwrap_or_else(|| op.trim_end_matches(|c: char| c.is_ascii_digit()).to_string());
+    let func = func.unwrap_or_else(|| {
+        op.trim_end_matches(|c: char| c.is_ascii_digit())
+            .to_string()
+    });
 
     setup::setup()?;
     let src = xen::fetch()?;
@@ -227,7 +233,10 @@ pub fn profile(args: &[String]) -> Result {
     let dir = build_dir().join("profile");
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
 
-    step!("tracing {op} in {} on both hypervisors (gdb single-step)", mode.name());
+    step!(
+        "tracing {op} in {} on both hypervisors (gdb single-step)",
+        mode.name()
+    );
     let port = 20000 + (std::process::id() % 20000) as u16;
     let (c, r) = std::thread::scope(|s| {
         let c = s.spawn(|| {
@@ -258,8 +267,19 @@ pub fn profile(args: &[String]) -> Result {
         std::cmp::Reverse(a.max(b))
     });
     let mut t = String::new();
-    writeln!(t, "{op} {}: C {ct} instructions, Rust {rt} (Rust/C {:.3})", mode.name(), rt as f64 / ct.max(1) as f64).ok();
-    writeln!(t, "{:>8} {:>6} {:>8} {:>6}  function", "C insns", "calls", "Rust", "calls").ok();
+    writeln!(
+        t,
+        "{op} {}: C {ct} instructions, Rust {rt} (Rust/C {:.3})",
+        mode.name(),
+        rt as f64 / ct.max(1) as f64
+    )
+    .ok();
+    writeln!(
+        t,
+        "{:>8} {:>6} {:>8} {:>6}  function",
+        "C insns", "calls", "Rust", "calls"
+    )
+    .ok();
     for n in names {
         let (a, ac) = cp.get(n).copied().unwrap_or_default();
         let (b, bc) = rp.get(n).copied().unwrap_or_default();

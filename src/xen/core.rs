@@ -54,9 +54,8 @@ macro_rules! same_offset {
     };
 }
 same_offset!(va, l4e, l3e, l2e, l1e, l4mfn, l3mfn, l2mfn, l1mfn, pfec);
-const _: () = assert!(
-    ::core::mem::size_of::<GuestWalk>() == ::core::mem::size_of::<xsr_guest_walk>()
-);
+const _: () =
+    assert!(::core::mem::size_of::<GuestWalk>() == ::core::mem::size_of::<xsr_guest_walk>());
 
 // Every method is `#[inline(always)]`: each is one FFI call, not worth a
 // frame of its own on the fault path.  (Over-long mangled names of outlined
