@@ -290,8 +290,7 @@ fn generate_bindings(flags: &[String], here: &Path, out: &Path) {
 /// difference between clang's layout (bindgen) and GCC's (Xen) is a build
 /// error, not a memory corruption.
 fn generate_layout_checks(flags: &[String], here: &Path, out: &Path) {
-    let mut c = String::from("#include \"bindings.h\"\n");
-    c.push_str("#define XSR_VAL(n, v) asm volatile (\"\\n.ascii \\\"==>\" #n \" %0<==\\\"\" :: \"i\" (v))\n");
+    let mut c = String::new();
     c.push_str("void xsr_layout(void);\nvoid xsr_layout(void)\n{\n");
     for (i, (ty, cpath, _)) in LAYOUT.iter().enumerate() {
         if cpath.is_empty() {
@@ -324,8 +323,9 @@ fn generate_layout_checks(flags: &[String], here: &Path, out: &Path) {
     fs::write(out.join("layout.rs"), rs).unwrap();
 }
 
-/// Compiles the probe `c` (which prints `==>IDX VALUE<==` markers through
-/// `XSR_VAL`) to assembly with Xen's flags and reads the `n` values back.
+/// Compiles the probe body `c` (statements printing `==>IDX VALUE<==`
+/// markers through `XSR_VAL(IDX, constant)`, which this prepends with
+/// bindings.h) to assembly with Xen's flags and reads the `n` values back.
 fn gcc_probe(
     flags: &[String],
     here: &Path,
@@ -335,7 +335,10 @@ fn gcc_probe(
     n: usize,
 ) -> Vec<Option<u64>> {
     let cfile = out.join(format!("{name}.c"));
-    fs::write(&cfile, c).unwrap();
+    let mut src = String::from("#include \"bindings.h\"\n");
+    src.push_str("#define XSR_VAL(n, v) asm volatile (\"\\n.ascii \\\"==>\" #n \" %0<==\\\"\" :: \"i\" (v))\n");
+    src.push_str(c);
+    fs::write(&cfile, src).unwrap();
     let sfile = out.join(format!("{name}.s"));
     let status = Command::new("gcc")
         .args(flags)
@@ -369,8 +372,7 @@ fn gcc_probe(
 
 /// `consts.rs`: `pub const NAME: u64 = value;` for every entry of CONSTS.
 fn generate_consts(flags: &[String], here: &Path, out: &Path) {
-    let mut c = String::from("#include \"bindings.h\"\n");
-    c.push_str("#define XSR_VAL(n, v) asm volatile (\"\\n.ascii \\\"==>\" #n \" %0<==\\\"\" :: \"i\" (v))\n");
+    let mut c = String::new();
     c.push_str("void xsr_consts(void);\nvoid xsr_consts(void)\n{\n");
     for (i, (_, expr)) in CONSTS.iter().enumerate() {
         writeln!(c, "    XSR_VAL({i}, (unsigned long)({expr}));").unwrap();
