@@ -88,6 +88,18 @@ const LAYOUT: &[(&str, &str, &str)] = &[
         "arch.__bindgen_anon_1.pv.is_32bit",
     ),
     ("vcpu", "arch.flags", "arch.flags"),
+    ("domain", "arch.p2m", "arch.p2m"),
+    ("vcpu", "arch.paging.vtlb", "arch.paging.vtlb"),
+    ("vcpu", "arch.paging.vtlb_lock", "arch.paging.vtlb_lock"),
+    ("shadow_vtlb", "", ""),
+    ("shadow_vtlb", "page_number", "page_number"),
+    ("shadow_vtlb", "frame_number", "frame_number"),
+    ("shadow_vtlb", "pfec", "pfec"),
+    (
+        "vcpu",
+        "arch.hvm.guest_cr",
+        "arch.__bindgen_anon_1.hvm.guest_cr",
+    ),
     (
         "domain",
         "arch.paging.shadow.gtable_dirty_version",
@@ -142,11 +154,18 @@ const CONSTS: &[(&str, &str)] = &[
     // Domain creation flags (public/domctl.h) and vCPU flags.
     ("XEN_DOMCTL_CDF_HVM", "XEN_DOMCTL_CDF_hvm"),
     ("TF_KERNEL_MODE", "TF_kernel_mode"),
+    // Guest control-register bits the walk depends on (x86-defns.h).
+    ("X86_CR0_PG", "X86_CR0_PG"),
+    ("X86_CR4_SMEP", "X86_CR4_SMEP"),
+    ("X86_CR4_SMAP", "X86_CR4_SMAP"),
+    ("X86_CR4_PKE", "X86_CR4_PKE"),
     // Frame-table flags (asm/mm.h, shadow/private.h).
     ("PGC_PAGE_TABLE", "PGC_page_table"),
     ("PGT_TYPE_MASK", "PGT_type_mask"),
     ("PGT_L4_PAGE_TABLE", "PGT_l4_page_table"),
     ("SHF_OUT_OF_SYNC", "SHF_out_of_sync"),
+    // The vCPU's vTLB (shadow/private.h).
+    ("VTLB_ENTRIES", "VTLB_ENTRIES"),
     // CPU feature numbers for alternatives (asm/cpufeatures.h).
     (
         "X86_FEATURE_SC_NO_BRANCH_HARDEN",

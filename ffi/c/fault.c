@@ -109,13 +109,6 @@ unsigned long xsr_vtlb_lookup(struct vcpu *v, unsigned long va, uint32_t pfec)
     return vtlb_lookup(v, va, pfec);
 }
 
-void xsr_vtlb_insert(struct vcpu *v, unsigned long page, unsigned long frame,
-                     uint32_t pfec);
-void xsr_vtlb_insert(struct vcpu *v, unsigned long page, unsigned long frame,
-                     uint32_t pfec)
-{
-    vtlb_insert(v, page, frame, pfec);
-}
 
 /* ---- domain state ------------------------------------------------------------ */
 

@@ -1,5 +1,6 @@
 /*
- * guest_walk_tables_N_levels() for Rust (Core::guest_walk_tables::<GN>):
+ * guest_walk_tables_N_levels() for Rust (Core::guest_walk_tables::<GN>),
+ * for 2 and 3 levels (4 is called directly, see below):
  * included by guestwalk{2,3,4}.c after they define GUEST_PAGING_LEVELS,
  * because walk_t's layout depends on it (as Xen compiles mm/guest_walk.c
  * and shadow/multi.c once per level).  The walk is copied out into the
@@ -12,6 +13,31 @@
  */
 #include "bindings.h"
 #include <asm/guest_pt.h>
+
+#if GUEST_PAGING_LEVELS == 4
+/*
+ * The 4-level walk_t is field for field struct xsr_guest_walk, so Rust
+ * calls guest_walk_tables_4_levels() directly on its GuestWalk (no copy);
+ * these asserts are what that call relies on.
+ */
+#define XSR_SAME_FIELD(w, x) \
+    _Static_assert(offsetof(walk_t, w) == offsetof(struct xsr_guest_walk, x) && \
+                   sizeof(((walk_t *)0)->w) == sizeof(((struct xsr_guest_walk *)0)->x), \
+                   "walk_t." #w " is not xsr_guest_walk." #x)
+XSR_SAME_FIELD(va, va);
+XSR_SAME_FIELD(l4e, l4e);
+XSR_SAME_FIELD(l3e, l3e);
+XSR_SAME_FIELD(l2e, l2e);
+XSR_SAME_FIELD(l1e, l1e);
+XSR_SAME_FIELD(l4mfn, l4mfn);
+XSR_SAME_FIELD(l3mfn, l3mfn);
+XSR_SAME_FIELD(l2mfn, l2mfn);
+XSR_SAME_FIELD(l1mfn, l1mfn);
+XSR_SAME_FIELD(pfec, pfec);
+_Static_assert(sizeof(walk_t) == sizeof(struct xsr_guest_walk),
+               "walk_t is not struct xsr_guest_walk");
+#undef XSR_SAME_FIELD
+#else /* 2 and 3 levels: copied out by a shim */
 
 #define XSR_WALK_FN__(n) xsr_guest_walk_ ## n
 #define XSR_WALK_FN_(n) XSR_WALK_FN__(n)
@@ -51,3 +77,4 @@ bool XSR_WALK_FN(const struct vcpu *v, unsigned long va,
     out->pfec = gw.pfec;
     return ok;
 }
+#endif /* GUEST_PAGING_LEVELS */

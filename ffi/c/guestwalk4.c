@@ -1,5 +1,6 @@
 /*
- * guest_walk_tables_4_levels() for Rust (see guestwalk.h), and the shadow
+ * The layout checks of the 4-level walk Rust calls directly (see
+ * guestwalk.h), and the shadow
  * linear-map bases, which need SHADOW_PAGING_LEVELS 4.
  */
 #define GUEST_PAGING_LEVELS 4

@@ -312,11 +312,16 @@ pub mod core_shims {
             top_mfn: u64,
             top_map: *mut c_void,
         ) -> bool;
-        pub fn xsr_guest_walk_4(
+        /// Xen's own 4-level walker (mm/guest_walk.c), whose walk_t is
+        /// `xsr_guest_walk` (static asserts in c/guestwalk.h).  `mfn_t` and
+        /// `gfn_t` are one-`unsigned long` structs in debug builds, passed
+        /// as that integer.  Not cf_check: only ever called directly.
+        pub fn guest_walk_tables_4_levels(
             v: *const vcpu,
+            p2m: *mut c_void,
             va: u64,
-            out: *mut xsr_guest_walk,
-            pfec: u32,
+            gw: *mut xsr_guest_walk,
+            walk: u32,
             top_gfn: u64,
             top_mfn: u64,
             top_map: *mut c_void,

@@ -606,7 +606,10 @@ impl Core for Xen {
             match L::LEVELS {
                 2 => c::xsr_guest_walk_2(v.0, va, w, pfec, top_gfn.0, top_mfn.0, top),
                 3 => c::xsr_guest_walk_3(v.0, va, w, pfec, top_gfn.0, top_mfn.0, top),
-                4 => c::xsr_guest_walk_4(v.0, va, w, pfec, top_gfn.0, top_mfn.0, top),
+                4 => {
+                    let p2m = fast::p2m_get_hostp2m(fast::vcpu_domain(v.0));
+                    c::guest_walk_tables_4_levels(v.0, p2m, va, w, pfec, top_gfn.0, top_mfn.0, top)
+                }
                 n => panic!("guest_walk_tables: no {n}-level guest walker"),
             }
         };

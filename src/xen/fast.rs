@@ -21,9 +21,9 @@
 
 use ::core::arch::asm;
 use ::core::ffi::{c_uint, c_ulong, c_void};
-use ::core::ptr::{addr_of, read_volatile};
+use ::core::ptr::{addr_of, addr_of_mut, read_volatile};
 
-use ffi::bindings::{cpu_user_regs, domain, page_info, vcpu};
+use ffi::bindings::{cpu_user_regs, domain, page_info, shadow_vtlb, spinlock_t, vcpu};
 use ffi::consts as k;
 
 // (improper_ctypes: Xen's structs end in zero-sized members; only
@@ -43,6 +43,9 @@ extern "C" {
     #[cfg(not(xen_debug))]
     static xsr_directmap_mfn_limit: c_ulong;
     fn map_domain_page(mfn: ffi::xen::Mfn) -> *mut c_void;
+    // common/spinlock.c: spin_lock() and spin_unlock().
+    fn _spin_lock(l: *mut spinlock_t);
+    fn _spin_unlock(l: *mut spinlock_t);
     fn unmap_domain_page(va: *const c_void);
 }
 
@@ -171,6 +174,40 @@ pub fn sh_mfn_is_a_page_table(mfn: u64) -> bool {
 pub unsafe fn vcpu_domain(v: *const vcpu) -> *mut domain {
     // SAFETY: forwarded to the caller; the field never changes.
     unsafe { (*v).domain }
+}
+
+/// `vtlb_insert(v, page, frame, pfec)` (shadow/private.h): the entry of
+/// slot `page % VTLB_ENTRIES` replaced under the vCPU's vTLB lock.
+///
+/// # Safety
+/// `v` must be a live vCPU in shadow mode, whose `vtlb` array
+/// `sh_update_paging_modes` allocated (as C assumes).
+#[inline(always)]
+pub unsafe fn vtlb_insert(v: *mut vcpu, page: u64, frame: u64, pfec: u32) {
+    // (The remainder is below VTLB_ENTRIES, the array's length.)
+    let slot = (page % k::VTLB_ENTRIES) as usize;
+    // SAFETY: forwarded to the caller; the slot is inside the array and
+    // written only under the lock, as by C's vtlb_insert and vtlb_flush.
+    unsafe {
+        let lock = addr_of_mut!((*v).arch.paging.vtlb_lock);
+        _spin_lock(lock);
+        (*v).arch.paging.vtlb.add(slot).write(shadow_vtlb {
+            page_number: page,
+            frame_number: frame,
+            pfec,
+        });
+        _spin_unlock(lock);
+    }
+}
+
+/// `p2m_get_hostp2m(d)` (asm/p2m.h): `d->arch.p2m`.
+///
+/// # Safety
+/// `d` must be a live domain.
+#[inline(always)]
+pub unsafe fn p2m_get_hostp2m(d: *const domain) -> *mut c_void {
+    // SAFETY: forwarded to the caller; set at domain creation.
+    unsafe { (*d).arch.p2m.cast() }
 }
 
 /// `d->arch.paging.mode`.
@@ -309,6 +346,26 @@ pub unsafe fn is_hvm_domain(d: *const domain) -> bool {
     // SAFETY: forwarded to the caller; `options` is set at creation.
     let hvm = unsafe { (*d).options } as u64 & k::XEN_DOMCTL_CDF_HVM != 0;
     k::CONFIG_HVM != 0 && evaluate_nospec(hvm)
+}
+
+/// `guest_smep_enabled(v) || guest_smap_enabled(v) || guest_pku_enabled(v)`
+/// (guest_pt.h): an HVM vCPU (with `is_pv_vcpu`'s barrier) whose CR0.PG and
+/// one of CR4.SMEP, SMAP, PKE are set in `v->arch.hvm.guest_cr`.
+///
+/// # Safety
+/// As for [`vcpu_domain`].
+#[inline(always)]
+pub unsafe fn guest_user_page_checks(v: *const vcpu) -> bool {
+    // SAFETY: forwarded to the caller; for an HVM vCPU the `hvm` member of
+    // the union is the live one, read only after `is_hvm_domain` as C does.
+    unsafe {
+        if !is_hvm_domain(vcpu_domain(v)) {
+            return false;
+        }
+        let cr = &(*v).arch.__bindgen_anon_1.hvm.guest_cr;
+        cr[0] as u64 & k::X86_CR0_PG != 0
+            && cr[4] as u64 & (k::X86_CR4_SMEP | k::X86_CR4_SMAP | k::X86_CR4_PKE) != 0
+    }
 }
 
 /// `is_pv_32bit_domain(d)` (xen/sched.h): `is_pv_domain(d)` (with its

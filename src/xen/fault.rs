@@ -64,7 +64,6 @@ extern "C" {
     fn xsr_set_last_emulated_mfn(v: *mut vcpu, mfn: c_ulong);
     fn xsr_sh_reset_early_unshadow(v: *mut vcpu);
     fn xsr_vtlb_lookup(v: *mut vcpu, va: c_ulong, pfec: u32) -> c_ulong;
-    fn xsr_vtlb_insert(v: *mut vcpu, page: c_ulong, frame: c_ulong, pfec: u32);
 
     fn xsr_domain_shutdown_crashed(d: *const domain) -> bool;
     fn xsr_gtable_dirty_version_inc(d: *mut domain);
@@ -178,8 +177,12 @@ impl FaultOps for Xen {
         unsafe { xsr_vtlb_lookup(v.0, va, pfec) }
     }
     fn vtlb_insert(&self, v: Vcpu, page: u64, frame: u64, pfec: u32) {
-        // SAFETY: see above; the shim takes the vTLB lock.
-        unsafe { xsr_vtlb_insert(v.0, page, frame, pfec) }
+        // SAFETY: see above; takes the vTLB lock.
+        unsafe { fast::vtlb_insert(v.0, page, frame, pfec) }
+    }
+    fn guest_user_page_checks(&self, v: Vcpu) -> bool {
+        // SAFETY: see above.
+        unsafe { fast::guest_user_page_checks(v.0) }
     }
 
     fn domain_shutdown_crashed(&self, d: Dom) -> bool {

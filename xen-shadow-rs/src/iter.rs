@@ -194,11 +194,9 @@ pub fn scan(
     mut unmap: impl FnMut(Table),
     mut f: impl FnMut(Slot, usize) -> bool,
 ) -> bool {
-    let want = if user_only {
-        flags::PRESENT | flags::USER
-    } else {
-        flags::PRESENT
-    };
+    // PRESENT and USER are the same bits in an entry and in its flags.
+    const P: u64 = flags::PRESENT as u64;
+    const PU: u64 = (flags::PRESENT | flags::USER) as u64;
     let step = plan.step.max(1);
     let mut mfn = first;
     for page in 0..plan.pages {
@@ -208,15 +206,19 @@ pub fn scan(
         let table = map(mfn);
         let base = page * plan.guest_per_page;
         let mut i = 0;
-        while i < ENTRIES {
-            if plan.visits(i)
-                && get_pte_flags(table.get64(i)) & want == want
-                && f(table.slot(mfn, i), base + i / step)
-            {
+        loop {
+            // (Two calls so that each scans for a constant.)
+            let found = if user_only {
+                table.next_with(i, step, PU)
+            } else {
+                table.next_with(i, step, P)
+            };
+            let Some(j) = found else { break };
+            if plan.visits(j) && f(table.slot(mfn, j), base + j / step) {
                 unmap(table);
                 return true;
             }
-            i += step;
+            i = j + step;
         }
         unmap(table);
     }

@@ -50,6 +50,29 @@ impl Table {
         unsafe { core::ptr::read_volatile(self.base.as_ptr().add(off).cast::<u64>()) }
     }
 
+    /// The first index `j` of `from, from + step, from + 2 * step, ...`
+    /// below 512 whose 64-bit entry has every bit of `want` set, or `None`.
+    /// The scan of the `SHADOW_FOREACH_*` loops: one load, test and pointer
+    /// step per entry, as C's loops compile to (`want` is a constant after
+    /// inlining).
+    #[inline(always)]
+    pub fn next_with(self, from: usize, step: usize, want: u64) -> Option<usize> {
+        const N: usize = PAGE_SIZE as usize / 8;
+        let step = step.max(1);
+        let base = self.base.as_ptr().cast::<u64>();
+        let mut i = from;
+        while i < N {
+            // SAFETY: `i < 512`, so the entry is inside the 4 KiB the
+            // constructor's contract keeps mapped; 8-byte aligned.
+            let e = unsafe { core::ptr::read_volatile(base.add(i)) };
+            if e & want == want {
+                return Some(i);
+            }
+            i += step;
+        }
+        None
+    }
+
     /// Stores entry `i` of a table of 64-bit entries.
     #[inline]
     pub fn set64(self, i: usize, v: u64) {

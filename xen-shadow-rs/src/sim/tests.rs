@@ -818,19 +818,18 @@ fn wp_off_write_crossing_into_read_only_direct_mmio_livelocks_as_in_c() {
     checker::check_full(&g).unwrap();
 }
 
-/// Open fuzz finding (guest_ops crash-41054561, 4-level guest, SMAP on,
-/// two vCPUs): not resolved, recorded here as what the port and the
-/// simulator do today.  User page 0 maps emulated MMIO (gfn 0x44); a
-/// supervisor instruction fetch there succeeds (SMEP off) and Xen's vTLB
-/// remembers the translation with the fetch's error code (P|I); a later
-/// supervisor data read of the page must fault (SMAP, user page), but the
-/// fast MMIO path's re-translation (handle_mmio -> sh_gva_to_gfn) finds the
-/// vTLB entry — "any successful walk that had at least these pfec bits is
-/// OK" (C's vtlb_lookup, private.h) — and the read reaches the device model.
-/// C 4.17 has the same lookup; the checker, which follows the architecture,
-/// reports the read ("access completed, oracle says #PF 0x1").
+/// Fuzz finding guest_ops crash-41054561 (4-level guest, SMAP on, two
+/// vCPUs).  User page 0 maps emulated MMIO (gfn 0x44); a supervisor
+/// instruction fetch there succeeds (SMEP off).  C 4.17 remembers the
+/// translation in the vTLB with the fetch's error code (P|I), and its
+/// `vtlb_lookup` serves any later access whose error code is a subset, so a
+/// later supervisor data read of the page, which SMAP must refuse, took the
+/// entry in the fast MMIO path (handle_mmio -> sh_gva_to_gfn) and reached
+/// the device model.  The port does not remember user pages' translations
+/// while SMEP, SMAP or PKU is on (`tlb::vtlb_entry_pfec`): the read walks
+/// and faults, as the hardware does.
 #[test]
-fn open_finding_vtlb_entry_of_a_fetch_serves_a_smap_protected_read() {
+fn vtlb_entry_of_a_fetch_does_not_serve_a_smap_protected_read() {
     let (cfg, sp) = config_from_byte(0x59, 0x59);
     assert_eq!((cfg.levels, cfg.vcpus, cfg.mode.smap), (4, 2, true));
     let mut g = Guest::boot(cfg, sp);
@@ -859,6 +858,7 @@ fn open_finding_vtlb_entry_of_a_fetch_serves_a_smap_protected_read() {
     let expect = checker::expect(&g, 0, 0, R);
     assert_eq!(expect.outcome, super::oracle::Outcome::Fault(1), "SMAP");
     let mmio = g.sim.stats().mmio;
-    assert_eq!(g.access(0, 0, R, 1, 0), Ok(Seen::Done));
-    assert_eq!(g.sim.stats().mmio, mmio + 1, "served by the device model");
+    assert_eq!(g.access(0, 0, R, 1, 0), Ok(Seen::Fault(1)));
+    assert_eq!(g.sim.stats().mmio, mmio, "not served by the device model");
+    checker::check_full(&g).unwrap();
 }
