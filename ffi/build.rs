@@ -89,6 +89,8 @@ const LAYOUT: &[(&str, &str, &str)] = &[
     ),
     ("vcpu", "arch.flags", "arch.flags"),
     ("domain", "arch.p2m", "arch.p2m"),
+    ("domain", "is_shutting_down", "is_shutting_down"),
+    ("domain", "shutdown_code", "shutdown_code"),
     ("vcpu", "arch.paging.vtlb", "arch.paging.vtlb"),
     ("vcpu", "arch.paging.vtlb_lock", "arch.paging.vtlb_lock"),
     ("shadow_vtlb", "", ""),
@@ -154,6 +156,7 @@ const CONSTS: &[(&str, &str)] = &[
     // Domain creation flags (public/domctl.h) and vCPU flags.
     ("XEN_DOMCTL_CDF_HVM", "XEN_DOMCTL_CDF_hvm"),
     ("TF_KERNEL_MODE", "TF_kernel_mode"),
+    ("SHUTDOWN_CRASH", "SHUTDOWN_crash"),
     // Guest control-register bits the walk depends on (x86-defns.h).
     ("X86_CR0_PG", "X86_CR0_PG"),
     ("X86_CR4_SMEP", "X86_CR4_SMEP"),

@@ -112,11 +112,6 @@ unsigned long xsr_vtlb_lookup(struct vcpu *v, unsigned long va, uint32_t pfec)
 
 /* ---- domain state ------------------------------------------------------------ */
 
-bool xsr_domain_shutdown_crashed(const struct domain *d);
-bool xsr_domain_shutdown_crashed(const struct domain *d)
-{
-    return d->is_shutting_down && d->shutdown_code == SHUTDOWN_crash;
-}
 
 void xsr_gtable_dirty_version_inc(struct domain *d);
 void xsr_gtable_dirty_version_inc(struct domain *d)

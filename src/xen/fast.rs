@@ -200,6 +200,18 @@ pub unsafe fn vtlb_insert(v: *mut vcpu, page: u64, frame: u64, pfec: u32) {
     }
 }
 
+/// `d->is_shutting_down && d->shutdown_code == SHUTDOWN_crash`.
+///
+/// # Safety
+/// `d` must be a live domain.
+#[inline(always)]
+pub unsafe fn domain_shutdown_crashed(d: *const domain) -> bool {
+    // SAFETY: forwarded to the caller; plain reads, as C's (both fields
+    // change under the domain's shutdown lock, which C does not take here
+    // either).
+    unsafe { (*d).is_shutting_down && u64::from((*d).shutdown_code) == k::SHUTDOWN_CRASH }
+}
+
 /// `p2m_get_hostp2m(d)` (asm/p2m.h): `d->arch.p2m`.
 ///
 /// # Safety

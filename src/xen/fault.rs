@@ -65,7 +65,6 @@ extern "C" {
     fn xsr_sh_reset_early_unshadow(v: *mut vcpu);
     fn xsr_vtlb_lookup(v: *mut vcpu, va: c_ulong, pfec: u32) -> c_ulong;
 
-    fn xsr_domain_shutdown_crashed(d: *const domain) -> bool;
     fn xsr_gtable_dirty_version_inc(d: *mut domain);
     fn xsr_log_dirty_fault_count_inc(d: *mut domain);
     fn xsr_printk_recursive_shadow_fault(d: *const domain);
@@ -187,7 +186,7 @@ impl FaultOps for Xen {
 
     fn domain_shutdown_crashed(&self, d: Dom) -> bool {
         // SAFETY: see above.
-        unsafe { xsr_domain_shutdown_crashed(d.0) }
+        unsafe { fast::domain_shutdown_crashed(d.0) }
     }
     fn gtable_dirty_version_inc(&self, d: Dom) {
         // SAFETY: see above (an atomic increment).
