@@ -98,11 +98,6 @@ const LAYOUT: &[(&str, &str, &str)] = &[
     ("shadow_vtlb", "frame_number", "frame_number"),
     ("shadow_vtlb", "pfec", "pfec"),
     (
-        "vcpu",
-        "arch.hvm.guest_cr",
-        "arch.__bindgen_anon_1.hvm.guest_cr",
-    ),
-    (
         "domain",
         "arch.paging.shadow.gtable_dirty_version",
         "arch.paging.shadow.gtable_dirty_version",
@@ -157,11 +152,6 @@ const CONSTS: &[(&str, &str)] = &[
     ("XEN_DOMCTL_CDF_HVM", "XEN_DOMCTL_CDF_hvm"),
     ("TF_KERNEL_MODE", "TF_kernel_mode"),
     ("SHUTDOWN_CRASH", "SHUTDOWN_crash"),
-    // Guest control-register bits the walk depends on (x86-defns.h).
-    ("X86_CR0_PG", "X86_CR0_PG"),
-    ("X86_CR4_SMEP", "X86_CR4_SMEP"),
-    ("X86_CR4_SMAP", "X86_CR4_SMAP"),
-    ("X86_CR4_PKE", "X86_CR4_PKE"),
     // Frame-table flags (asm/mm.h, shadow/private.h).
     ("PGC_PAGE_TABLE", "PGC_page_table"),
     ("PGT_TYPE_MASK", "PGT_type_mask"),

@@ -360,26 +360,6 @@ pub unsafe fn is_hvm_domain(d: *const domain) -> bool {
     k::CONFIG_HVM != 0 && evaluate_nospec(hvm)
 }
 
-/// `guest_smep_enabled(v) || guest_smap_enabled(v) || guest_pku_enabled(v)`
-/// (guest_pt.h): an HVM vCPU (with `is_pv_vcpu`'s barrier) whose CR0.PG and
-/// one of CR4.SMEP, SMAP, PKE are set in `v->arch.hvm.guest_cr`.
-///
-/// # Safety
-/// As for [`vcpu_domain`].
-#[inline(always)]
-pub unsafe fn guest_user_page_checks(v: *const vcpu) -> bool {
-    // SAFETY: forwarded to the caller; for an HVM vCPU the `hvm` member of
-    // the union is the live one, read only after `is_hvm_domain` as C does.
-    unsafe {
-        if !is_hvm_domain(vcpu_domain(v)) {
-            return false;
-        }
-        let cr = &(*v).arch.__bindgen_anon_1.hvm.guest_cr;
-        cr[0] as u64 & k::X86_CR0_PG != 0
-            && cr[4] as u64 & (k::X86_CR4_SMEP | k::X86_CR4_SMAP | k::X86_CR4_PKE) != 0
-    }
-}
-
 /// `is_pv_32bit_domain(d)` (xen/sched.h): `is_pv_domain(d)` (with its
 /// barrier) and `d->arch.pv.is_32bit`.
 ///

@@ -179,10 +179,6 @@ impl FaultOps for Xen {
         // SAFETY: see above; takes the vTLB lock.
         unsafe { fast::vtlb_insert(v.0, page, frame, pfec) }
     }
-    fn guest_user_page_checks(&self, v: Vcpu) -> bool {
-        // SAFETY: see above.
-        unsafe { fast::guest_user_page_checks(v.0) }
-    }
 
     fn domain_shutdown_crashed(&self, d: Dom) -> bool {
         // SAFETY: see above.

@@ -258,12 +258,13 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
             return 0;
         }
 
-        // Remember the successful translation for gva_to_gfn (unless a
-        // later access could need a check this one did not make).
-        let ec = p.regs_error_code(regs) | pfec::PAGE_PRESENT;
-        if let Some(e) = crate::tlb::vtlb_entry_pfec::<P, L>(p, v, &gw, ec) {
-            p.vtlb_insert(v, va >> PAGE_SHIFT, gfn.0, e);
-        }
+        // Remember the successful translation for gva_to_gfn.
+        p.vtlb_insert(
+            v,
+            va >> PAGE_SHIFT,
+            gfn.0,
+            p.regs_error_code(regs) | pfec::PAGE_PRESENT,
+        );
 
         p.paging_lock(d);
         trace_clear_path_flags(p);

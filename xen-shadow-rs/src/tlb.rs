@@ -129,63 +129,8 @@ pub fn sh_gva_to_gfn<P: Platform, L: GuestLevel>(
     let gfn = guest_walk_to_gfn::<L>(&gw);
 
     // Remember the translation for the next lookup.
-    if let Some(e) = vtlb_entry_pfec::<P, L>(p, v, &gw, *pfec) {
-        p.vtlb_insert(v, va >> PAGE_SHIFT, gfn.0, e);
-    }
+    p.vtlb_insert(v, va >> PAGE_SHIFT, gfn.0, *pfec);
     gfn.0
-}
-
-/// The error code under which the translation of a successful walk for an
-/// access of kind `pfec` goes into the vTLB, or `None` if it must not.
-///
-/// `vtlb_lookup` (private.h) serves a later access from an entry whenever
-/// the later access's error code is a subset of the entry's: "any
-/// successful walk that had at least these pfec bits is OK".  That holds
-/// for the present, write and user bits of the walk's older checks, but
-/// not for two of its newer ones, and C 4.17 inserts every walk alike:
-///
-/// * SMEP, SMAP and protection keys refuse a supervisor fetch, a
-///   supervisor data access (depending on EFLAGS.AC at the time) or a data
-///   access by key to a *user* page, where a fetch or user access to the
-///   same page succeeded.  A user page's translation is therefore not
-///   remembered while the guest has one of them on: a later access walks
-///   again and gets its fault (fuzz finding 41054561: a supervisor fetch's
-///   entry served a supervisor read under SMAP, which reached the device
-///   model).
-/// * With CR0.WP clear a supervisor write to a read-only page succeeds;
-///   such a translation is remembered without its write bit, so a write
-///   after the guest sets CR0.WP walks again.
-///
-/// Both only make the port walk where C would use the cache; docs/status.md
-/// lists this among the port's deliberate differences from C.
-pub(crate) fn vtlb_entry_pfec<P: Platform, L: GuestLevel>(
-    p: &P,
-    v: P::Vcpu,
-    gw: &GuestWalk,
-    pfec: u32,
-) -> Option<u32> {
-    // The rights the walk accumulated (guest_walk.c's `ar_and`): the
-    // entries it read are present; one it did not reach (the L2 under a
-    // 1 GiB page) is zero and left out, and PAE's L3 has no rights bits.
-    let rights = |e: u64| {
-        let f = L::guest_e_get_flags(e);
-        if f & flags::PRESENT != 0 {
-            f
-        } else {
-            !0
-        }
-    };
-    let mut ar = L::guest_e_get_flags(gw.l1e) & rights(gw.l2e);
-    if L::LEVELS == 4 {
-        ar &= rights(gw.l3e) & rights(gw.l4e);
-    }
-    if ar & flags::USER != 0 && p.guest_user_page_checks(v) {
-        return None;
-    }
-    if ar & flags::RW == 0 {
-        return Some(pfec & !crate::fault::pfec::WRITE_ACCESS);
-    }
-    Some(pfec)
 }
 
 #[cfg(test)]

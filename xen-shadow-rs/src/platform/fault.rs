@@ -95,11 +95,6 @@ pub trait FaultOps: Core {
     fn vtlb_lookup(&self, v: Self::Vcpu, va: u64, pfec: u32) -> u64;
     /// `vtlb_insert(v, page, frame, pfec)` (private.h).
     fn vtlb_insert(&self, v: Self::Vcpu, page: u64, frame: u64, pfec: u32);
-    /// `guest_smep_enabled(v) || guest_smap_enabled(v) || guest_pku_enabled(v)`
-    /// (guest_pt.h): whether the guest's walk refuses some accesses to user
-    /// pages that another kind of access was allowed (see
-    /// `tlb::vtlb_entry_pfec`).
-    fn guest_user_page_checks(&self, v: Self::Vcpu) -> bool;
 
     // ---- domain state ----------------------------------------------------------
     /// `d->is_shutting_down && d->shutdown_code == SHUTDOWN_crash`.

@@ -181,6 +181,24 @@ pub fn kind_bit(acc: Access) -> u8 {
 /// the write of the same privilege (a write needs all a read of the same
 /// privilege needs: present, U/S, SMAP; and more: R/W, D).  A TLB entry
 /// a write filled serves later reads.
+/// The access kinds a cached translation may have been filled by and still
+/// serve `acc` from Xen's vTLB: C's `vtlb_lookup` (shadow/private.h, the
+/// port calls the same) takes an entry whenever the lookup's error code is
+/// a subset of the entry's ("any successful walk that had at least these
+/// pfec bits is OK").  So a supervisor read may be served by what a fetch or
+/// a user access cached, though SMAP or SMEP would refuse it on a walk
+/// (finding 41054561).  Only emulated accesses go through the vTLB.
+pub fn vtlb_kinds_allowing(acc: Access) -> u8 {
+    let mut k = 0;
+    for bits in 0..8u8 {
+        let (write, user, fetch) = (bits & 1 != 0, bits & 2 != 0, bits & 4 != 0);
+        if (write || !acc.write) && (user || !acc.user) && (fetch || !acc.fetch) {
+            k |= kind_bit(Access { write, user, fetch });
+        }
+    }
+    k
+}
+
 pub fn kinds_allowing(acc: Access) -> u8 {
     let mut k = kind_bit(acc);
     if !acc.write && !acc.fetch {

@@ -700,10 +700,6 @@ impl FaultOps for Sim {
             .vtlb
             .insert(page % VTLB_ENTRIES, (page, frame, pfec));
     }
-    fn guest_user_page_checks(&self, v: u32) -> bool {
-        let mode = self.st.borrow().vcpus[v as usize].mode;
-        mode.smep || mode.smap
-    }
     fn domain_shutdown_crashed(&self, _d: u32) -> bool {
         let st = self.st.borrow();
         st.dom.shutting_down && st.dom.crashed.is_some()
