@@ -1,4 +1,4 @@
-//! `cargo xtask profile OP MODE [--skip N]`: where the instructions of one
+//! `cargo xtask profile OP MODE [--skip N] [--fn F] [--start K]`: where the instructions of one
 //! benchmark operation go, function by function, C against Rust (issue 7:
 //! "profile with the instruction counts, not by guessing").
 //!
@@ -195,6 +195,7 @@ pub fn profile(args: &[String]) -> Result {
     let mut words = Vec::new();
     let mut skip = 20;
     let mut func = None;
+    let mut start = 0usize;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -205,11 +206,19 @@ pub fn profile(args: &[String]) -> Result {
                     .ok_or("--skip needs a number")?
             }
             "--fn" => func = Some(it.next().ok_or("--fn needs a guest function name")?.clone()),
+            "--start" => {
+                start = it
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or("--start needs a number")?
+            }
             w => words.push(w.to_string()),
         }
     }
     let [op, mode] = words.as_slice() else {
-        return Err("usage: cargo xtask profile OP MODE [--skip N] [--fn GUEST_FN]".into());
+        return Err(
+            "usage: cargo xtask profile OP MODE [--skip N] [--fn GUEST_FN] [--start K]".into(),
+        );
     };
     let mode = Mode::parse(mode)?;
     // The guest function holding the window: the operation's name without
@@ -229,7 +238,14 @@ pub fn profile(args: &[String]) -> Result {
         .ok_or_else(|| format!("no guest kernel for {}", mode.name()))?
         .clone();
     let marks = rdtscs(&guest, &func)?;
-    let window = (marks[0], &marks[1..]);
+    // The window opens at RDTSC number `start` in address order (the
+    // compiler may place the loop's closing RDTSC first, as in `invlpg`:
+    // then `--start 1`) and closes at any other.
+    let first = *marks
+        .get(start)
+        .ok_or_else(|| format!("{func} has {} RDTSCs, no number {start}", marks.len()))?;
+    let ends: Vec<u64> = marks.iter().copied().filter(|&a| a != first).collect();
+    let window = (first, ends.as_slice());
     let dir = build_dir().join("profile");
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
 
