@@ -20,6 +20,7 @@
 //! * out-pointers point to locals of the calling Rust frame.
 
 use ::core::ffi::c_void;
+use ::core::mem::MaybeUninit;
 use ::core::ptr::NonNull;
 
 use ffi::bindings::xsr_guest_walk;
@@ -582,7 +583,7 @@ impl Core for Xen {
     // ---- guest walk -----------------------------------------------------------------
 
     #[inline(always)]
-    fn guest_walk_tables<L: GuestLevel>(
+    fn guest_walk_tables<'w, L: GuestLevel>(
         &self,
         v: Vcpu,
         va: u64,
@@ -590,16 +591,19 @@ impl Core for Xen {
         top_gfn: Gfn,
         top_mfn: Mfn,
         top: *mut u8,
-        gw: &mut GuestWalk,
-    ) -> bool {
-        let w = (gw as *mut GuestWalk).cast::<xsr_guest_walk>();
+        gw: &'w mut MaybeUninit<GuestWalk>,
+    ) -> (bool, &'w mut GuestWalk) {
+        let w = gw.as_mut_ptr().cast::<xsr_guest_walk>();
         let top = top.cast::<c_void>();
         // Each arm is a direct call: the walkers are not cf_check (no
         // ENDBR64), so they must never be reached through a pointer.
         // `top` is the mapped root table of the walk (or, for PAE, the
         // vCPU's gl3e[] copy) as sh_walk_guest_tables passes it, live for
         // the call; `w` is the caller's GuestWalk, layout-identical to
-        // xsr_guest_walk (asserted above), which the shim fills in full.
+        // xsr_guest_walk (asserted above), which the walker fills in full:
+        // the 4-level one (its walk_t is xsr_guest_walk, c/guestwalk.h)
+        // starts with memset(gw, 0, ...), the 2- and 3-level shims store
+        // every field.
         // SAFETY: as said above and in the module doc; the walker only reads
         // guest memory through Xen mappings.
         let ok = unsafe {
@@ -613,7 +617,8 @@ impl Core for Xen {
                 n => panic!("guest_walk_tables: no {n}-level guest walker"),
             }
         };
-        ok
+        // SAFETY: the walker wrote every field (see above).
+        (ok, unsafe { gw.assume_init_mut() })
     }
 
     // ---- lock-free reads through the linear maps -------------------------------------

@@ -6,6 +6,7 @@
 //! fault that is handed back to the guest.  The emulation of page-table
 //! writes is in [`crate::emulate`].
 
+use core::mem::MaybeUninit;
 use core::sync::atomic::{compiler_fence, Ordering};
 
 use crate::audit::audit_fault;
@@ -225,8 +226,8 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
         // against this version of the guest tables.
         let version = p.gtable_dirty_version(d);
         compiler_fence(Ordering::SeqCst);
-        let mut gw = GuestWalk::EMPTY;
-        let walk_ok = sh_walk_guest_tables::<P, L>(p, v, va, error_code, &mut gw);
+        let mut slot = MaybeUninit::uninit();
+        let (walk_ok, gw) = sh_walk_guest_tables::<P, L>(p, v, va, error_code, &mut slot);
 
         p.regs_set_error_code(
             regs,
@@ -248,7 +249,7 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
             return 0;
         }
 
-        let gfn = guest_walk_to_gfn::<L>(&gw);
+        let gfn = guest_walk_to_gfn::<L>(gw);
         let (gmfn, p2mt) = p.get_gfn(d, gfn, true);
 
         if bad_gfn(p.shadow_mode_refcounts(d), p2mt, p.mfn_valid(gmfn)) {
@@ -280,7 +281,7 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
             return 0;
         }
 
-        let rc = gw_remove_write_accesses::<P, L>(p, v, va, &gw);
+        let rc = gw_remove_write_accesses::<P, L>(p, v, va, gw);
         if rc & GW_RMWR_FLUSHTLB != 0 {
             // Walks overlapping this one may now be inconsistent.
             compiler_fence(Ordering::SeqCst);
@@ -294,17 +295,17 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
             continue 'rewalk;
         }
 
-        if !shadow_check_gwalk::<P, L>(p, v, va, &mut gw, version) {
+        if !shadow_check_gwalk::<P, L>(p, v, va, gw, version) {
             p.paging_unlock(d);
             p.put_gfn(d, gfn);
             continue 'rewalk;
         }
 
-        audit_fault::<P, L>(p, v, &gw);
+        audit_fault::<P, L>(p, v, gw);
 
         // Get (or build) the shadow chain down to the L1 first: it may
         // promote pages, which changes the rights of the new entry.
-        let sl1 = match shadow_get_and_create_l1e::<P, L>(p, v, &gw, ft) {
+        let sl1 = match shadow_get_and_create_l1e::<P, L>(p, v, gw, ft) {
             Some(s) => s,
             None => {
                 // Only a failed shadow_set_lNe (which crashed the domain)
@@ -337,7 +338,7 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
         }
 
         // Someone may have resynced a page: our gl1e could be stale.
-        if shadow_check_gl1e::<P, L>(p, v, &mut gw) {
+        if shadow_check_gl1e::<P, L>(p, v, gw) {
             p.paging_unlock(d);
             p.put_gfn(d, gfn);
             continue 'rewalk;
@@ -364,11 +365,11 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
             p.unmap_domain_page(snp);
         }
 
-        sh_prefetch::<P, L>(p, v, &gw, *sl1);
+        sh_prefetch::<P, L>(p, v, gw, *sl1);
         drop(sl1); // releases the L1 shadow's mapping
 
         let ec = p.regs_error_code(regs);
-        let st = Locked { gw, gfn, gmfn };
+        let st = Locked { gw: *gw, gfn, gmfn };
 
         // Writes to page tables are emulated, unless the page is out of
         // sync and the write comes from the kernel.

@@ -3,7 +3,9 @@
 
 use crate::index::*;
 use crate::level::GuestLevel;
-use crate::platform::{GuestWalk, Platform};
+use core::mem::MaybeUninit;
+
+use crate::platform::Platform;
 use crate::types::*;
 use crate::walk::{guest_walk_to_gfn, sh_walk_guest_tables};
 
@@ -120,8 +122,8 @@ pub fn sh_gva_to_gfn<P: Platform, L: GuestLevel>(
         return cached;
     }
 
-    let mut gw = GuestWalk::EMPTY;
-    let walk_ok = sh_walk_guest_tables::<P, L>(p, v, va, *pfec, &mut gw);
+    let mut slot = MaybeUninit::uninit();
+    let (walk_ok, gw) = sh_walk_guest_tables::<P, L>(p, v, va, *pfec, &mut slot);
     if !walk_ok {
         *pfec = gw.pfec;
         return INVALID_GFN.0;

@@ -4,6 +4,8 @@
 //! accessors the shadow code uses (`guest_can_use_l2_superpages`,
 //! `guest_nx_enabled`, `guest_lNe_rsvd_bits`, `guest_walk_to_gfn/gpa`).
 
+use core::mem::MaybeUninit;
+
 use crate::level::GuestLevel;
 use crate::platform::{GuestWalk, Platform, WalkOps};
 use crate::types::flags::*;
@@ -167,13 +169,14 @@ const fn cr3_pa(cr3: u64) -> u64 {
 /// `va` with Xen's walker.  The root is the guest CR3 (HVM) or the guest
 /// table (PV); 32-bit and 64-bit guests get their root page mapped for the
 /// walk, PAE guests walk from the vCPU's cached copy of their four L3es.
-pub fn sh_walk_guest_tables<P: Platform, L: GuestLevel>(
+/// The walk is written into `gw`, which needs no initialising.
+pub fn sh_walk_guest_tables<'w, P: Platform, L: GuestLevel>(
     p: &P,
     v: P::Vcpu,
     va: u64,
     pfec: u32,
-    gw: &mut GuestWalk,
-) -> bool {
+    gw: &'w mut MaybeUninit<GuestWalk>,
+) -> (bool, &'w mut GuestWalk) {
     let d = p.vcpu_domain(v);
     let root_gfn = Gfn(if p.paging_mode_external(d) {
         cr3_pa(p.hvm_guest_cr3(v)) >> PAGE_SHIFT

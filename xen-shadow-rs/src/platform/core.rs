@@ -1,8 +1,10 @@
 //! The core platform trait: what nearly every block of multi.c uses.
 
+use core::mem::MaybeUninit;
+
 use crate::level::GuestLevel;
 use crate::platform::{Slot, Table};
-use crate::types::{Gfn, Mfn, P2mType, INVALID_MFN};
+use crate::types::{Gfn, Mfn, P2mType};
 
 /// `walk_t` (asm/guest_pt.h) with the level's entries widened to 64 bits:
 /// the result of `guest_walk_tables_N_levels`.  Entries a level does not
@@ -31,22 +33,6 @@ pub struct GuestWalk {
     pub l1mfn: Mfn,
     /// The page-fault error code the walk computed (`gw->pfec`).
     pub pfec: u32,
-}
-
-impl GuestWalk {
-    /// A walk that reached nothing (what the walker starts from).
-    pub const EMPTY: GuestWalk = GuestWalk {
-        va: 0,
-        l4e: 0,
-        l3e: 0,
-        l2e: 0,
-        l1e: 0,
-        l4mfn: INVALID_MFN,
-        l3mfn: INVALID_MFN,
-        l2mfn: INVALID_MFN,
-        l1mfn: INVALID_MFN,
-        pfec: 0,
-    };
 }
 
 /// Domains, vCPUs, memory, frame table, shadow pool/hash, locks, p2m.
@@ -241,10 +227,12 @@ pub trait Core {
     /// top_gfn, top_mfn, top_map)` for `L`; `top` is `top_map`: the mapped
     /// root table (for PAE: the vCPU's 4-entry `gl3e` copy, with `top_mfn`
     /// = INVALID_MFN, as multi.c passes).  It must stay valid for the call.
-    /// The walk is written to `gw` (in place: it is large, and this is the
-    /// fault path).  Returns true if the walk succeeded.
+    /// The walker writes the whole walk into `gw` (in place: it is large,
+    /// this is the fault path, and the walker clears it itself, so the
+    /// caller need not) and returns whether the walk succeeded, with `gw`
+    /// now initialised.
     #[allow(clippy::too_many_arguments)]
-    fn guest_walk_tables<L: GuestLevel>(
+    fn guest_walk_tables<'w, L: GuestLevel>(
         &self,
         v: Self::Vcpu,
         va: u64,
@@ -252,8 +240,8 @@ pub trait Core {
         top_gfn: Gfn,
         top_mfn: Mfn,
         top: *mut u8,
-        gw: &mut GuestWalk,
-    ) -> bool;
+        gw: &'w mut MaybeUninit<GuestWalk>,
+    ) -> (bool, &'w mut GuestWalk);
 
     // ---- lock-free reads through the linear maps -----------------------------
     /// Address of `sh_linear_lN_table(v)` (N = 1..4): the shadow linear map

@@ -1,6 +1,7 @@
 //! The platform traits implemented by the simulator.  Handles: the domain
 //! is `0u32` (there is one), a vCPU is its index.
 
+use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
 use super::{EmulOutcome, Owner, Sim, PADDR_BITS_SIM};
@@ -307,7 +308,7 @@ impl Core for Sim {
         self.p2m(gfn.0)
     }
 
-    fn guest_walk_tables<L: GuestLevel>(
+    fn guest_walk_tables<'w, L: GuestLevel>(
         &self,
         v: u32,
         va: u64,
@@ -315,11 +316,10 @@ impl Core for Sim {
         _top_gfn: Gfn,
         top_mfn: Mfn,
         _top: *mut u8,
-        gw: &mut GuestWalk,
-    ) -> bool {
+        gw: &'w mut MaybeUninit<GuestWalk>,
+    ) -> (bool, &'w mut GuestWalk) {
         let (ok, w) = self.xen_guest_walk::<L>(v, va, pfec, top_mfn);
-        *gw = w;
-        ok
+        (ok, gw.write(w))
     }
 
     fn sh_linear_table_base(&self, _v: u32, level: u32) -> u64 {
