@@ -625,8 +625,6 @@ mod sim_tests {
 
     const UR: Access = Access::UR;
 
-    const W: Access = Access::W;
-
     #[test]
     fn first_touch_is_fixed_and_builds_the_shadow_chain() {
         let mut g = Guest::boot(Config::default(), false);
@@ -649,13 +647,7 @@ mod sim_tests {
         // User access to the supervisor direct map: P|U.
         assert_eq!(g.access(0, PHYSMAP, UR, 8, 0).unwrap(), Seen::Fault(0x5));
         // The second not-present fault takes the fast path (magic entry).
-        g.step(Op::Access {
-            va: PHYSMAP + (USER_L1A << 12),
-            acc: W,
-            bytes: 8,
-            val: 0,
-        })
-        .unwrap();
+        g.step(Op::write(PHYSMAP + (USER_L1A << 12), 8, 0)).unwrap();
         let before = g.sim.stats().reflected;
         assert_eq!(g.access(0, 0x0, UR, 8, 0).unwrap(), Seen::Fault(0x4));
         assert_eq!(g.access(0, 0x0, UR, 8, 0).unwrap(), Seen::Fault(0x4));
@@ -672,13 +664,8 @@ mod sim_tests {
         // Repoint user page 1 at another data frame through the direct map.
         let new = FIRST_DATA + 20;
         let pte = (new << PAGE_SHIFT) | 0x67;
-        g.step(Op::Access {
-            va: PHYSMAP + (USER_L1A << 12) + 8,
-            acc: W,
-            bytes: 8,
-            val: pte,
-        })
-        .unwrap();
+        g.step(Op::write(PHYSMAP + (USER_L1A << 12) + 8, 8, pte))
+            .unwrap();
         assert!(g.sim.stats().emulated_writes >= 1);
         let (m, _) = g.sim.p2m(new);
         let sl1e = g.sim.shadow_entry(0, 0x1000, 1).unwrap();

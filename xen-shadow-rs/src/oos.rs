@@ -275,8 +275,6 @@ mod sim_tests {
 
     const UR: Access = Access::UR;
 
-    const W: Access = Access::W;
-
     /// A kernel write to a shadowed L1 unsyncs it; further writes go
     /// straight to the page and the shadow lags; the next CR3 load
     /// resyncs it from the snapshot difference and write-protects it again.
@@ -288,24 +286,14 @@ mod sim_tests {
         let (old, _) = g.sim.p2m(FIRST_DATA + 2);
         let (new, _) = g.sim.p2m(FIRST_DATA + 30);
         let pte = ((FIRST_DATA + 30) << PAGE_SHIFT) | 0x67;
-        g.step(Op::Access {
-            va: PHYSMAP + (USER_L1A << 12) + 16,
-            acc: W,
-            bytes: 8,
-            val: pte,
-        })
-        .unwrap();
+        g.step(Op::write(PHYSMAP + (USER_L1A << 12) + 16, 8, pte))
+            .unwrap();
         assert!(g.sim.page_is_oos(l1), "the L1 did not go out of sync");
         assert_eq!(g.sim.stats().unsyncs, 1);
         // A second write is not trapped: the page is writable now.
         let faults = g.sim.stats().faults;
-        g.step(Op::Access {
-            va: PHYSMAP + (USER_L1A << 12) + 24,
-            acc: W,
-            bytes: 8,
-            val: 0,
-        })
-        .unwrap();
+        g.step(Op::write(PHYSMAP + (USER_L1A << 12) + 24, 8, 0))
+            .unwrap();
         assert_eq!(g.sim.stats().faults, faults);
         // The shadow may still map the old frame until the guest flushes.
         let lag = shadow_e_get_mfn(g.sim.shadow_entry(0, 0x2000, 1).unwrap());

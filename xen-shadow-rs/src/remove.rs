@@ -146,17 +146,8 @@ mod sim_tests {
         assert_eq!(get_pte_flags(sl1e) & flags::RW, 0);
         // Linking the frame in as an L1 now shadows it without complaint.
         let pte = (data << PAGE_SHIFT) | 0x67;
-        g.step(Op::Access {
-            va: PHYSMAP + (USER_L2 << 12) + 16,
-            acc: Access {
-                write: true,
-                user: false,
-                fetch: false,
-            },
-            bytes: 8,
-            val: pte,
-        })
-        .unwrap();
+        g.step(Op::write(PHYSMAP + (USER_L2 << 12) + 16, 8, pte))
+            .unwrap();
         g.step(Op::Access {
             va: 0x40_0000,
             acc: UR,

@@ -148,18 +148,17 @@ pub fn check_access(
     }
     // A translation the vCPU walked earlier and has not flushed may still
     // be used (by the CPU's TLB or Xen's vTLB): the access may complete
-    // through it, on the frame it names.
-    // An emulated access (emulated MMIO, a discarded write) re-translates
-    // through Xen's vTLB, which serves any access whose error code is a
-    // subset of the one cached (C's rule, SMAP/SMEP notwithstanding).
-    let kind = super::guest::kinds_allowing(acc);
-    let vtlb_kind = super::guest::vtlb_kinds_allowing(acc);
+    // through it, on the frame it names.  An emulated access (emulated
+    // MMIO, a discarded write) re-translates through Xen's vTLB, whose
+    // rule admits more of the kinds cached (a superset of the TLB's).
+    let tlb_kinds = super::guest::kinds_allowing(acc);
+    let vtlb_kinds = super::guest::vtlb_kinds_allowing(acc);
     let stale_explains = || -> bool {
         seen == Seen::Done
             && cached.iter().any(|&(page, k)| {
                 let (m, t) = g.sim.p2m(page);
                 let emulated = t == P2mType::MmioDm || t.is_discard_write();
-                k & if emulated { kind | vtlb_kind } else { kind } != 0 && {
+                k & if emulated { vtlb_kinds } else { tlb_kinds } != 0 && {
                     !acc.write
                         || !(t.is_ram() && !t.is_discard_write() && g.sim.owner(m) == Owner::Guest)
                         || {

@@ -140,6 +140,28 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// A supervisor write of the low `bytes` bytes of `val` at `va`.
+    pub const fn write(va: u64, bytes: u32, val: u64) -> Op {
+        Op::Access {
+            va,
+            acc: Access::W,
+            bytes,
+            val,
+        }
+    }
+
+    /// A supervisor read of `bytes` bytes at `va`.
+    pub const fn read(va: u64, bytes: u32) -> Op {
+        Op::Access {
+            va,
+            acc: Access::R,
+            bytes,
+            val: 0,
+        }
+    }
+}
+
 /// What the guest saw for an access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Seen {
@@ -188,6 +210,8 @@ pub fn kind_bit(acc: Access) -> u8 {
 /// pfec bits is OK").  So a supervisor read may be served by what a fetch or
 /// a user access cached, though SMAP or SMEP would refuse it on a walk
 /// (finding 41054561).  Only emulated accesses go through the vTLB.
+/// Always a superset of [`kinds_allowing`] (a write's bits include a
+/// read's), as a test checks.
 pub fn vtlb_kinds_allowing(acc: Access) -> u8 {
     let mut k = 0;
     for bits in 0..8u8 {
@@ -642,11 +666,7 @@ impl Guest {
                 let val = if bytes == 8 { val } else { val >> (8 * sub) };
                 Op::Access {
                     va: physmap + (gfn << PAGE_SHIFT) + idx * 8 + sub,
-                    acc: Access {
-                        write: true,
-                        user: false,
-                        fetch: false,
-                    },
+                    acc: Access::W,
                     bytes,
                     val,
                 }
@@ -684,11 +704,7 @@ impl Guest {
                 let gfn = u64::from(b.u8()) % gfns;
                 Op::Access {
                     va: physmap + (gfn << PAGE_SHIFT) + (u64::from(b.u16() & 511) << 3),
-                    acc: Access {
-                        write: false,
-                        user: false,
-                        fetch: false,
-                    },
+                    acc: Access::R,
                     bytes: 8,
                     val: 0,
                 }
@@ -1040,11 +1056,7 @@ pub fn pte_write_ops_for(data: &[u8], levels: u32) -> Vec<Op> {
         let val = b.u64();
         ops.push(Op::Access {
             va: physmap + (gfn << PAGE_SHIFT) + idx * 8 + sub,
-            acc: Access {
-                write: true,
-                user: false,
-                fetch: false,
-            },
+            acc: Access::W,
             bytes,
             val,
         });

@@ -43,13 +43,8 @@ fn boots_and_translates_user_pages() {
     })
     .unwrap();
     // A supervisor write through the direct map lands in the same frame.
-    g.step(Op::Access {
-        va: PHYSMAP + (gfn << 12) + 8,
-        acc: W,
-        bytes: 2,
-        val: 0xabcd,
-    })
-    .unwrap();
+    g.step(Op::write(PHYSMAP + (gfn << 12) + 8, 2, 0xabcd))
+        .unwrap();
     let (m, _) = g.sim.p2m(gfn);
     assert_eq!(g.sim.read64(m, 1), 0x1122_3344_5566_abcd);
     assert!(
@@ -269,19 +264,13 @@ fn pool_pressure_unhooks_and_recovers() {
             let t = FIRST_DATA + 10 + i;
             let va_l1 = physmap + (t << 12);
             let target = FIRST_DATA + (i % 8);
-            g.step(Op::Access {
-                va: va_l1,
-                acc: W,
-                bytes: step,
-                val: (target << 12) | 0x67,
-            })
-            .unwrap();
-            g.step(Op::Access {
-                va: physmap + (l2 << 12) + (2 + i) * u64::from(step),
-                acc: W,
-                bytes: step,
-                val: (t << 12) | 0x67,
-            })
+            g.step(Op::write(va_l1, step, (target << 12) | 0x67))
+                .unwrap();
+            g.step(Op::write(
+                physmap + (l2 << 12) + (2 + i) * u64::from(step),
+                step,
+                (t << 12) | 0x67,
+            ))
             .unwrap();
         }
         g.step(Op::LoadCr3 {
@@ -429,13 +418,7 @@ fn audit_accepts_fl1_cache_attributes_of_direct_mmio() {
     let mut g = Guest::boot(Config::default(), true);
     let gfn = g.sim.gfn_count() - 1;
     assert_eq!(g.sim.p2m(gfn).1, crate::types::P2mType::MmioDirect);
-    g.step(Op::Access {
-        va: PHYSMAP + (gfn << 12),
-        acc: R,
-        bytes: 8,
-        val: 0,
-    })
-    .unwrap();
+    g.step(Op::read(PHYSMAP + (gfn << 12), 8)).unwrap();
     checker::check_full(&g).unwrap();
 }
 
@@ -667,24 +650,6 @@ fn cached_hardware_walk_matches_the_walk() {
     assert!(checked > 24 * 1300);
 }
 
-fn sup_write(va: u64, bytes: u32, val: u64) -> Op {
-    Op::Access {
-        va,
-        acc: W,
-        bytes,
-        val,
-    }
-}
-
-fn sup_read(va: u64) -> Op {
-    Op::Access {
-        va,
-        acc: R,
-        bytes: 8,
-        val: 0,
-    }
-}
-
 /// Fuzz finding (pte_writes crash-6606978c, 32-bit guest): the guest
 /// writes its own page directory through the direct map (emulated, so the
 /// page becomes the vCPU's fast-emulation frame), later re-points the
@@ -706,12 +671,12 @@ fn failed_fast_emulation_of_a_top_level_write_crashes_the_domain_as_in_c() {
         false,
     );
     let ops = [
-        sup_write(0xc000_0800, 8, 0xf3ff_ffff_2dff_ffff),
-        sup_write(0xc000_1000, 1, 0xf366_f3f3_f3f3_f3f3),
+        Op::write(0xc000_0800, 8, 0xf3ff_ffff_2dff_ffff),
+        Op::write(0xc000_1000, 1, 0xf366_f3f3_f3f3_f3f3),
         // The page directory (gfn 0, entries 998-999), emulated twice.
-        sup_write(0xc000_0f98, 8, 0xf3f3_f3f3_f3f3_f3f3),
-        sup_write(0xc000_0f98, 8, 0xf3f3_f3f3_f3f3_f3f3),
-        sup_write(0xc000_8f98, 8, 0x5_f3f3),
+        Op::write(0xc000_0f98, 8, 0xf3f3_f3f3_f3f3_f3f3),
+        Op::write(0xc000_0f98, 8, 0xf3f3_f3f3_f3f3_f3f3),
+        Op::write(0xc000_8f98, 8, 0x5_f3f3),
         // A user access whose fault evicts the vTLB entry of 0xc0000000.
         Op::Access {
             va: 0x3f_3000,
@@ -721,13 +686,13 @@ fn failed_fast_emulation_of_a_top_level_write_crashes_the_domain_as_in_c() {
         },
         // The direct map's L1 (gfn 4): entry 0, the PTE of the page
         // directory's direct-map page, now points at gfn 0xfffff (a hole).
-        sup_write(0xc000_4000, 8, 0xffff_ff2d_ffff_ffff),
+        Op::write(0xc000_4000, 8, 0xffff_ff2d_ffff_ffff),
     ];
     for op in ops {
         g.step(op).unwrap();
         assert!(!g.dead);
     }
-    g.step(sup_write(0xc000_0f98, 8, 0x66f3_f3f3_f3f3_f3f3))
+    g.step(Op::write(0xc000_0f98, 8, 0x66f3_f3f3_f3f3_f3f3))
         .unwrap();
     assert!(g.dead);
     assert_eq!(
@@ -757,23 +722,23 @@ fn stale_translation_of_a_write_serves_a_read() {
     assert_eq!(g.sim.p2m(0x28).1, crate::types::P2mType::MmioDm);
     let ops = [
         // PHYS_L1[4] (it maps 0xc0004000, its own page) -> gfn 0x28, MMIO.
-        sup_write(0xc000_4010, 8, 0x2_81f7),
+        Op::write(0xc000_4010, 8, 0x2_81f7),
         Op::BlowTables,
-        sup_read(0xc000_3ff8),
-        sup_write(0xc000_4016, 2, 0x7474),
-        sup_write(0xc000_4000, 8, 0x1_e074),
-        sup_write(0xc000_4000, 8, 0x1_e074),
-        sup_write(0xc000_4000, 8, 0x1_e074),
-        sup_read(0xc000_1000),
+        Op::read(0xc000_3ff8, 8),
+        Op::write(0xc000_4016, 2, 0x7474),
+        Op::write(0xc000_4000, 8, 0x1_e074),
+        Op::write(0xc000_4000, 8, 0x1_e074),
+        Op::write(0xc000_4000, 8, 0x1_e074),
+        Op::read(0xc000_1000, 8),
         Op::Access {
             va: 0xffff_f0ff,
             acc: R,
             bytes: 8,
             val: !0,
         },
-        sup_read(0xc000_3040),
+        Op::read(0xc000_3040, 8),
         // Served by the translation the first write walked (RAM, gfn 4).
-        sup_read(0xc000_4ff8),
+        Op::read(0xc000_4ff8, 8),
     ];
     for op in ops {
         g.step(op).unwrap();
@@ -783,7 +748,7 @@ fn stale_translation_of_a_write_serves_a_read() {
     // After the guest's flush the read reaches the device model.
     g.step(Op::Invlpg { va: 0xc000_4000 }).unwrap();
     let mmio = g.sim.mmio_log().len();
-    g.step(sup_read(0xc000_4ff8)).unwrap();
+    g.step(Op::read(0xc000_4ff8, 8)).unwrap();
     assert_eq!(g.sim.mmio_log().len(), mmio + 1);
     assert_eq!(g.sim.mmio_log()[mmio], (0x28, false));
     checker::check_full(&g).unwrap();
@@ -807,14 +772,14 @@ fn wp_off_write_crossing_into_read_only_direct_mmio_livelocks_as_in_c() {
     assert_eq!(g.sim.p2m(mmio).1, crate::types::P2mType::MmioDirect);
     // Direct-map PTE of gfn 6 (entry 6 of the direct map's L1, gfn 4):
     // the direct-MMIO frame, read-only.
-    g.step(sup_write(0xc000_4018, 4, (mmio << 12) | 0x165))
+    g.step(Op::write(0xc000_4018, 4, (mmio << 12) | 0x165))
         .unwrap();
     // 2 bytes at the end of gfn 5's page: the second lands in gfn 6's.
     assert_eq!(
         g.access(0, 0xc000_5fff, W, 2, 0xbeef),
         Err(super::checker::Violation::NoProgress { va: 0xc000_5fff })
     );
-    g.step(sup_write(0xc000_5fff, 2, 0xbeef)).unwrap();
+    g.step(Op::write(0xc000_5fff, 2, 0xbeef)).unwrap();
     checker::check_full(&g).unwrap();
 }
 
@@ -844,10 +809,10 @@ fn vtlb_entry_of_a_fetch_serves_a_smap_protected_mmio_read_as_in_c() {
     assert_eq!(g.sim.p2m(0x44).1, crate::types::P2mType::MmioDm);
     let p = PHYSMAP;
     let ops = [
-        sup_write(p + 0x2c008, 8, 0x8000_0000_0002_8134),
+        Op::write(p + 0x2c008, 8, 0x8000_0000_0002_8134),
         // User L1 entry 0 (gfn 7): user page 0 -> gfn 0x44, P|U|D.
-        sup_write(p + 0x7000, 8, 0x3_d044),
-        sup_write(p + 0x7000, 8, 0x4_4045),
+        Op::write(p + 0x7000, 8, 0x3_d044),
+        Op::write(p + 0x7000, 8, 0x4_4045),
         // A supervisor fetch from page 0: allowed (SMEP off).
         Op::Access {
             va: 0,
@@ -869,13 +834,7 @@ fn vtlb_entry_of_a_fetch_serves_a_smap_protected_mmio_read_as_in_c() {
     assert_eq!(g.access(0, 0, R, 1, 0), Ok(Seen::Done));
     assert_eq!(g.sim.stats().mmio, mmio + 1, "served by the device model");
     // The checker accepts it as C's vTLB rule, and nothing else.
-    g.step(Op::Access {
-        va: 0,
-        acc: R,
-        bytes: 1,
-        val: 0,
-    })
-    .unwrap();
+    g.step(Op::read(0, 1)).unwrap();
     checker::check_full(&g).unwrap();
 }
 
@@ -896,4 +855,19 @@ fn user_write_to_read_only_ram_under_smap_is_discarded_as_in_c() {
     g.sweep_every = 0;
     g.run_bytes(&data[2..], 64).unwrap();
     checker::check_full(&g).unwrap();
+}
+
+/// The checker uses the vTLB's kinds alone for emulated accesses: they must
+/// include every kind the TLB rule admits.
+#[test]
+fn vtlb_kinds_include_tlb_kinds() {
+    for bits in 0..8u8 {
+        let acc = Access {
+            write: bits & 1 != 0,
+            user: bits & 2 != 0,
+            fetch: bits & 4 != 0,
+        };
+        let tlb = super::guest::kinds_allowing(acc);
+        assert_eq!(super::guest::vtlb_kinds_allowing(acc) & tlb, tlb, "{acc:?}");
+    }
 }
