@@ -86,18 +86,8 @@ pub fn run(args: &[String]) -> Result {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--execs" => {
-                execs = it
-                    .next()
-                    .and_then(|n| n.replace('_', "").parse().ok())
-                    .ok_or("--execs needs a number")?
-            }
-            "--jobs" => {
-                jobs = it
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .ok_or("--jobs needs a number")?
-            }
+            "--execs" => execs = crate::num_arg(&mut it, a)?,
+            "--jobs" => jobs = crate::num_arg(&mut it, a)?,
             "--no-trace-compares" => trace_compares = false,
             t if TARGETS.contains(&t) => targets.push(t.to_string()),
             other => {

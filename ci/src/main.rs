@@ -61,6 +61,17 @@ macro_rules! step {
 
 pub type Result<T = ()> = std::result::Result<T, String>;
 
+/// The number after option `name` in `it` (`_` separators allowed, as in
+/// `10_000_000`).
+pub fn num_arg<'a, T: std::str::FromStr>(
+    it: &mut impl Iterator<Item = &'a String>,
+    name: &str,
+) -> Result<T> {
+    it.next()
+        .and_then(|n| n.replace('_', "").parse().ok())
+        .ok_or_else(|| format!("{name} needs a number"))
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let debug = args.iter().any(|a| a == "--debug");

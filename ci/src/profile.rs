@@ -199,19 +199,9 @@ pub fn profile(args: &[String]) -> Result {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--skip" => {
-                skip = it
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .ok_or("--skip needs a number")?
-            }
+            "--skip" => skip = crate::num_arg(&mut it, a)?,
             "--fn" => func = Some(it.next().ok_or("--fn needs a guest function name")?.clone()),
-            "--start" => {
-                start = it
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .ok_or("--start needs a number")?
-            }
+            "--start" => start = crate::num_arg(&mut it, a)?,
             w => words.push(w.to_string()),
         }
     }
