@@ -532,6 +532,42 @@ impl Guest {
         user_write_to_top || failed_fast_emulation
     }
 
+    /// A livelock of page-crossing writes, in C as in the port: a
+    /// supervisor write that crosses from a page table on the
+    /// write's own walk into a page that is not RAM (no frame, or MMIO).
+    /// The write to the page table is emulated; the emulator cannot map
+    /// the second page (`emulate_gva_to_mfn`: BAD_GFN_TO_MFN), so the
+    /// emulation fails and unshadows the table, and the retry's walk
+    /// shadows it again.
+    pub fn expected_livelock_crossing(
+        &self,
+        acc: Access,
+        first: &checker::Expect,
+        second: &checker::Expect,
+    ) -> bool {
+        use super::oracle::Outcome;
+        let (
+            Outcome::Ok {
+                gpa: g1,
+                walked: w1,
+            },
+            Outcome::Ok {
+                gpa: g2,
+                walked: w2,
+            },
+        ) = (&first.outcome, &second.outcome)
+        else {
+            return false;
+        };
+        let t2 = self.sim.p2m(g2 >> PAGE_SHIFT).1;
+        let unmappable = !t2.is_ram() && !t2.is_discard_write();
+        let on_walk = w1
+            .iter()
+            .chain(w2)
+            .any(|a| a >> PAGE_SHIFT == g1 >> PAGE_SHIFT);
+        !acc.user && acc.write && unmappable && on_walk
+    }
+
     /// A user-mode write to a page table that translates the written
     /// address itself never completes, in C as in the port: each fault
     /// unshadows the page (user-mode page-table writes are not emulated),
@@ -762,9 +798,10 @@ impl Guest {
                 let seen = match self.access(v, va, acc, bytes, val) {
                     Err(Violation::NoProgress { .. })
                         if self.expected_livelock(v, acc, &expect)
-                            || second
-                                .as_ref()
-                                .is_some_and(|e| self.expected_livelock(v, acc, e)) =>
+                            || second.as_ref().is_some_and(|e| {
+                                self.expected_livelock(v, acc, e)
+                                    || self.expected_livelock_crossing(acc, &expect, e)
+                            }) =>
                     {
                         return checker::check_global(self);
                     }

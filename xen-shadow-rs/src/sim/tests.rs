@@ -871,3 +871,54 @@ fn vtlb_kinds_include_tlb_kinds() {
         assert_eq!(super::guest::vtlb_kinds_allowing(acc) & tlb, tlb, "{acc:?}");
     }
 }
+
+/// Fuzz finding guest_ops crash-57a675a5, accepted as C 4.17's behaviour: a
+/// supervisor write crossing from a page table on its own walk (the direct
+/// map's L3, gfn 2) into a page without RAM behind it (the direct map's
+/// entry for gfn 3 retargeted past the end of RAM).  The write to the
+/// table is emulated; the emulator cannot map the second page
+/// (`emulate_gva_to_mfn`, shadow/hvm.c: BAD_GFN_TO_MFN), so the emulation
+/// fails, the fault handler unshadows the table and reports the fault
+/// fixed, and the retry's walk shadows the table again.  The guest
+/// livelocks; Xen stays healthy (`Guest::expected_livelock_crossing`).
+#[test]
+fn emulated_page_table_write_crossing_into_no_ram_livelocks_as_in_c() {
+    let mut g = Guest::boot(Config::default(), false);
+    assert_eq!(g.sim.levels(), 4);
+    let beyond = g.sim.gfn_count() + 0x100;
+    assert_eq!(g.sim.p2m(beyond).1, crate::types::P2mType::Invalid);
+    // Direct-map PTE of gfn 3 (entry 3 of the direct map's L1, gfn 4):
+    // a frame past the end of RAM, writable.
+    g.step(Op::write(PHYSMAP + 0x4018, 8, (beyond << 12) | 0x63))
+        .unwrap();
+    // 2 bytes at the end of gfn 2's page (the direct map's own L3): the
+    // second lands in the page without RAM.
+    assert_eq!(
+        g.access(0, PHYSMAP + 0x2fff, W, 2, 0xbeef),
+        Err(super::checker::Violation::NoProgress {
+            va: PHYSMAP + 0x2fff
+        })
+    );
+    g.step(Op::write(PHYSMAP + 0x2fff, 2, 0xbeef)).unwrap();
+    checker::check_full(&g).unwrap();
+    // The same write one page lower starts in gfn 1, not a page table of
+    // the walk: it completes.
+    g.step(Op::write(PHYSMAP + 0x1fff, 2, 0xbeef)).unwrap();
+    checker::check_full(&g).unwrap();
+}
+
+/// The fuzz input itself (4-level guest, one vCPU, CR0.WP clear, SMEP on).
+#[test]
+fn fuzz_57a675a5_page_table_write_crossing_into_no_ram() {
+    let hex = "2e50b5090908ffad2eb50909afadadadadadadadadadadadadadadadadadadadadadadadadadadadad\
+               080908ff53cdff669301d1b4feff0000000000000000adad080908ff53cdff669301d1b4feffff08b84af9";
+    let data: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let (cfg, sp) = config_from_byte(data[0], data[1]);
+    assert_eq!((cfg.levels, cfg.vcpus, cfg.mode.wp), (4, 1, false));
+    let mut g = Guest::boot(cfg, sp);
+    g.sweep_every = 0;
+    g.run_bytes(&data[2..], 64).unwrap();
+    checker::check_full(&g).unwrap();
+}
