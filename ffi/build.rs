@@ -92,6 +92,22 @@ const LAYOUT: &[(&str, &str, &str)] = &[
     ("domain", "is_shutting_down", "is_shutting_down"),
     ("domain", "shutdown_code", "shutdown_code"),
     ("vcpu", "arch.paging.vtlb", "arch.paging.vtlb"),
+    (
+        "vcpu",
+        "arch.paging.shadow.last_emulated_frame",
+        "arch.paging.shadow.last_emulated_frame",
+    ),
+    (
+        "vcpu",
+        "arch.paging.shadow.last_emulated_mfn",
+        "arch.paging.shadow.last_emulated_mfn",
+    ),
+    (
+        "vcpu",
+        "arch.paging.shadow.last_emulated_mfn_for_unshadow",
+        "arch.paging.shadow.last_emulated_mfn_for_unshadow",
+    ),
+    ("page_info", "v.sh.back", "v.sh.back"),
     ("vcpu", "arch.paging.vtlb_lock", "arch.paging.vtlb_lock"),
     ("shadow_vtlb", "", ""),
     ("shadow_vtlb", "page_number", "page_number"),
@@ -159,10 +175,58 @@ const CONSTS: &[(&str, &str)] = &[
     ("SHF_OUT_OF_SYNC", "SHF_out_of_sync"),
     // The vCPU's vTLB (shadow/private.h).
     ("VTLB_ENTRIES", "VTLB_ENTRIES"),
+    ("INVALID_GFN", "INVALID_GFN_RAW"),
+    ("INVALID_MFN", "INVALID_MFN_RAW"),
+    (
+        "SHOPT_EARLY_UNSHADOW_ON",
+        "!!(SHADOW_OPTIMIZATIONS & SHOPT_EARLY_UNSHADOW)",
+    ),
+    // Shadow types whose back pointer is a gfn (private.h, __backpointer).
+    ("SH_TYPE_FL1_32", "SH_type_fl1_32_shadow"),
+    ("SH_TYPE_FL1_PAE", "SH_type_fl1_pae_shadow"),
+    ("SH_TYPE_FL1_64", "SH_type_fl1_64_shadow"),
+    // Bases of the shadow linear maps, `sh_linear_lN_table(v)` of
+    // shadow/types.h with SHADOW_PAGING_LEVELS 4 (PAE shadows use the
+    // same L1 and L2 addresses): PV vCPUs through the shadow's self-map
+    // (`__sh_linear_lN_table`), HVM vCPUs through the monitor table's
+    // linear map (`__linear_lN_table`).  The debug build checks every use
+    // against C's macros (ffi/c/guestwalk4.c).
+    ("SH_LINEAR_L1", "SH_LINEAR_PT_VIRT_START"),
+    (
+        "SH_LINEAR_L2_PV",
+        "(l1_pgentry_t *)SH_LINEAR_PT_VIRT_START + l1_linear_offset(SH_LINEAR_PT_VIRT_START)",
+    ),
+    (
+        "SH_LINEAR_L3_PV",
+        "(l2_pgentry_t *)((l1_pgentry_t *)SH_LINEAR_PT_VIRT_START \
+         + l1_linear_offset(SH_LINEAR_PT_VIRT_START)) + l2_linear_offset(SH_LINEAR_PT_VIRT_START)",
+    ),
+    (
+        "SH_LINEAR_L4_PV",
+        "(l3_pgentry_t *)((l2_pgentry_t *)((l1_pgentry_t *)SH_LINEAR_PT_VIRT_START \
+         + l1_linear_offset(SH_LINEAR_PT_VIRT_START)) + l2_linear_offset(SH_LINEAR_PT_VIRT_START)) \
+         + l3_linear_offset(SH_LINEAR_PT_VIRT_START)",
+    ),
+    (
+        "SH_LINEAR_L2_HVM",
+        "__linear_l1_table + l1_linear_offset(SH_LINEAR_PT_VIRT_START)",
+    ),
+    (
+        "SH_LINEAR_L3_HVM",
+        "__linear_l2_table + l2_linear_offset(SH_LINEAR_PT_VIRT_START)",
+    ),
+    (
+        "SH_LINEAR_L4_HVM",
+        "__linear_l3_table + l3_linear_offset(SH_LINEAR_PT_VIRT_START)",
+    ),
     // CPU feature numbers for alternatives (asm/cpufeatures.h).
     (
         "X86_FEATURE_SC_NO_BRANCH_HARDEN",
         "X86_FEATURE_SC_NO_BRANCH_HARDEN",
+    ),
+    (
+        "X86_FEATURE_SC_NO_LOCK_HARDEN",
+        "X86_FEATURE_SC_NO_LOCK_HARDEN",
     ),
     // Configuration the inline code depends on (1 = on).
     ("CONFIG_HVM", "IS_ENABLED(CONFIG_HVM)"),
@@ -171,6 +235,10 @@ const CONSTS: &[(&str, &str)] = &[
     (
         "CONFIG_SPECULATIVE_HARDEN_BRANCH",
         "IS_ENABLED(CONFIG_SPECULATIVE_HARDEN_BRANCH)",
+    ),
+    (
+        "CONFIG_SPECULATIVE_HARDEN_LOCK",
+        "IS_ENABLED(CONFIG_SPECULATIVE_HARDEN_LOCK)",
     ),
 ];
 

@@ -42,6 +42,13 @@ pub extern "C" fn xen_shadow_rs_init() {
             "C (paging.c)"
         }
     );
+    // The exception-table entry of the inline get_unsafe() (src/xen/fast.rs):
+    // without it the lock-free linear-map reads would crash the host on a
+    // race with shadow teardown, so check it before any guest runs.
+    if !xen::fast::get_unsafe_self_test() {
+        xen_printk!("xen-shadow-rs: get_unsafe() exception-table entry does not work\n");
+        xen_bug!();
+    }
     if cfg!(feature = "break-logdirty") {
         xen_printk!(
             "Log-dirty: DEMONSTRATION BUILD (feature break-logdirty): the dirty bit of every pfn with pfn % 61 == 7 is lost\n"

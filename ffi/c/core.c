@@ -112,12 +112,23 @@ unsigned int xsr_paddr_bits(void)
 
 /* ---- frame table: shadow pages ----------------------------------------- */
 
-/* `mfn_to_page(smfn)->u.sh.type`. */
+#ifdef CONFIG_DEBUG
+/*
+ * `mfn_to_page(smfn)->u.sh.type` and `__backpointer()`: Rust reads both
+ * inline (src/xen/fast.rs); the debug build checks each read against these.
+ */
 unsigned int xsr_sp_type(unsigned long smfn);
 unsigned int xsr_sp_type(unsigned long smfn)
 {
     return mfn_to_page(_mfn(smfn))->u.sh.type;
 }
+
+unsigned long xsr_sp_backpointer(unsigned long smfn);
+unsigned long xsr_sp_backpointer(unsigned long smfn)
+{
+    return __backpointer(mfn_to_page(_mfn(smfn)));
+}
+#endif
 
 /* `mfn_to_page(smfn)->u.sh.head`. */
 bool xsr_sp_head(unsigned long smfn);
@@ -152,13 +163,6 @@ void xsr_set_sp_up(unsigned long smfn, uint64_t up);
 void xsr_set_sp_up(unsigned long smfn, uint64_t up)
 {
     mfn_to_page(_mfn(smfn))->up = up;
-}
-
-/* `__backpointer(mfn_to_page(smfn))`: guest mfn, or gfn for FL1 shadows. */
-unsigned long xsr_sp_backpointer(unsigned long smfn);
-unsigned long xsr_sp_backpointer(unsigned long smfn)
-{
-    return __backpointer(mfn_to_page(_mfn(smfn)));
 }
 
 /*
@@ -538,23 +542,6 @@ unsigned long xsr_get_gfn_query_unlocked(struct domain *d, unsigned long gfn,
 
     *t = p2mt;
     return mfn_x(mfn);
-}
-
-/* ---- lock-free reads through the linear maps ----------------------------- */
-
-/*
- * `get_unsafe(x, (uint64_t *)addr)`: a load covered by an exception-table
- * fixup.  Returns false (and leaves *val alone) if the load faulted.
- */
-bool xsr_get_unsafe_u64(unsigned long addr, uint64_t *val);
-bool xsr_get_unsafe_u64(unsigned long addr, uint64_t *val)
-{
-    uint64_t x;
-
-    if ( get_unsafe(x, (uint64_t *)addr) )
-        return false;
-    *val = x;
-    return true;
 }
 
 /* ---- TLB ------------------------------------------------------------------ */

@@ -130,12 +130,6 @@ void xsr_cr3_hvm_update_guest_cr3(struct vcpu *v, bool noflush)
     hvm_update_guest_cr3(v, noflush);
 }
 
-void xsr_cr3_vtlb_flush(struct vcpu *v);
-void xsr_cr3_vtlb_flush(struct vcpu *v)
-{
-    vtlb_flush(v);
-}
-
 /* Address of __linear_lN_table's entry for va (N = 2 or 4). */
 void *xsr_cr3_linear_l2e(unsigned long va);
 void *xsr_cr3_linear_l2e(unsigned long va)

@@ -49,16 +49,16 @@ bool xsr_hvm_wp_enabled(const struct vcpu *v)
     return hvm_wp_enabled(v);
 }
 
+#ifdef CONFIG_DEBUG
+/*
+ * The per-vCPU emulation state (`v->arch.paging.*`) and the vTLB lookup are
+ * read and written inline by Rust (src/xen/fast.rs); the debug build checks
+ * the two bitfields against these.
+ */
 bool xsr_last_write_emul_ok(const struct vcpu *v);
 bool xsr_last_write_emul_ok(const struct vcpu *v)
 {
     return v->arch.paging.last_write_emul_ok;
-}
-
-void xsr_set_last_write_emul_ok(struct vcpu *v, bool ok);
-void xsr_set_last_write_emul_ok(struct vcpu *v, bool ok)
-{
-    v->arch.paging.last_write_emul_ok = ok;
 }
 
 bool xsr_last_write_was_pt(const struct vcpu *v);
@@ -66,49 +66,7 @@ bool xsr_last_write_was_pt(const struct vcpu *v)
 {
     return v->arch.paging.last_write_was_pt;
 }
-
-void xsr_set_last_write_was_pt(struct vcpu *v, bool was_pt);
-void xsr_set_last_write_was_pt(struct vcpu *v, bool was_pt)
-{
-    v->arch.paging.last_write_was_pt = was_pt;
-}
-
-unsigned long xsr_last_emulated_frame(const struct vcpu *v);
-unsigned long xsr_last_emulated_frame(const struct vcpu *v)
-{
-    return v->arch.paging.shadow.last_emulated_frame;
-}
-
-void xsr_set_last_emulated_frame(struct vcpu *v, unsigned long frame);
-void xsr_set_last_emulated_frame(struct vcpu *v, unsigned long frame)
-{
-    v->arch.paging.shadow.last_emulated_frame = frame;
-}
-
-unsigned long xsr_last_emulated_mfn(const struct vcpu *v);
-unsigned long xsr_last_emulated_mfn(const struct vcpu *v)
-{
-    return v->arch.paging.shadow.last_emulated_mfn;
-}
-
-void xsr_set_last_emulated_mfn(struct vcpu *v, unsigned long mfn);
-void xsr_set_last_emulated_mfn(struct vcpu *v, unsigned long mfn)
-{
-    v->arch.paging.shadow.last_emulated_mfn = mfn;
-}
-
-void xsr_sh_reset_early_unshadow(struct vcpu *v);
-void xsr_sh_reset_early_unshadow(struct vcpu *v)
-{
-    sh_reset_early_unshadow(v);
-}
-
-unsigned long xsr_vtlb_lookup(struct vcpu *v, unsigned long va, uint32_t pfec);
-unsigned long xsr_vtlb_lookup(struct vcpu *v, unsigned long va, uint32_t pfec)
-{
-    return vtlb_lookup(v, va, pfec);
-}
-
+#endif
 
 /* ---- domain state ------------------------------------------------------------ */
 

@@ -1,16 +1,19 @@
 /*
  * The layout checks of the 4-level walk Rust calls directly (see
- * guestwalk.h), and the shadow
- * linear-map bases, which need SHADOW_PAGING_LEVELS 4.
+ * guestwalk.h), and (debug builds) the shadow linear-map bases, which need
+ * SHADOW_PAGING_LEVELS 4.
  */
 #define GUEST_PAGING_LEVELS 4
 #include "guestwalk.h"
 #include "types.h"
 
+#ifdef CONFIG_DEBUG
 /*
  * The address of `sh_linear_lN_table(v)` (types.h), N = 1..4; 0 for any
- * other N.  HVM vCPUs reach their shadows through the monitor table's
- * linear map, PV vCPUs through the shadow's own self-map: the macros pick.
+ * other N.  Rust computes it inline from ffi::consts (src/xen/fast.rs); the
+ * debug build checks every use against this.  HVM vCPUs reach their
+ * shadows through the monitor table's linear map, PV vCPUs through the
+ * shadow's own self-map: the macros pick.
  * Compiled here because only SHADOW_PAGING_LEVELS 4 defines all four
  * levels; levels 1 and 2 are the same addresses for 3-level (PAE) shadows,
  * whose shifts and entry size are those of 4-level ones.
@@ -29,3 +32,4 @@ unsigned long xsr_sh_linear_table_base(const struct vcpu *v,
     }
     return 0;
 }
+#endif

@@ -198,12 +198,15 @@ pub mod core_shims {
         pub fn xsr_paddr_bits() -> u32;
 
         // ---- frame table --------------------------------------------------------
+        /// Debug builds only: checks of the inline reads of src/xen/fast.rs.
+        #[cfg(xen_debug)]
         pub fn xsr_sp_type(smfn: u64) -> u32;
         pub fn xsr_sp_head(smfn: u64) -> bool;
         pub fn xsr_sp_pinned(smfn: u64) -> bool;
         pub fn xsr_sp_count(smfn: u64) -> u32;
         pub fn xsr_sp_up(smfn: u64) -> u64;
         pub fn xsr_set_sp_up(smfn: u64, up: u64);
+        #[cfg(xen_debug)]
         pub fn xsr_sp_backpointer(smfn: u64) -> u64;
         /// cf_check: also passed to `shadow_set_l2e()` by `c/core.c`.
         pub fn xsr_sh_next_page(smfn: Mfn) -> Mfn;
@@ -328,8 +331,9 @@ pub mod core_shims {
         ) -> bool;
 
         // ---- linear maps ---------------------------------------------------------------
+        /// Debug builds only, as `xsr_sp_type`.
+        #[cfg(xen_debug)]
         pub fn xsr_sh_linear_table_base(v: *const vcpu, level: u32) -> u64;
-        pub fn xsr_get_unsafe_u64(addr: u64, val: *mut u64) -> bool;
 
         // ---- TLB ---------------------------------------------------------------------------
         pub fn xsr_flush_tlb_mask_dirty(d: *const domain);

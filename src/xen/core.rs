@@ -223,7 +223,12 @@ impl Core for Xen {
     #[inline(always)]
     fn sp_type(&self, smfn: Mfn) -> u32 {
         // SAFETY: see the module doc.
-        unsafe { c::xsr_sp_type(smfn.0) }
+        let t = unsafe { fast::sp_type(smfn.0) };
+        // The debug build checks bindgen's bitfield against GCC's.
+        #[cfg(xen_debug)]
+        // SAFETY: see the module doc.
+        assert_eq!(t, unsafe { c::xsr_sp_type(smfn.0) });
+        t
     }
 
     #[inline(always)]
@@ -259,7 +264,11 @@ impl Core for Xen {
     #[inline(always)]
     fn sp_backpointer(&self, smfn: Mfn) -> u64 {
         // SAFETY: see the module doc.
-        unsafe { c::xsr_sp_backpointer(smfn.0) }
+        let b = unsafe { fast::sp_backpointer(smfn.0) };
+        #[cfg(xen_debug)]
+        // SAFETY: see the module doc.
+        assert_eq!(b, unsafe { c::xsr_sp_backpointer(smfn.0) });
+        b
     }
 
     #[inline(always)]
@@ -627,19 +636,24 @@ impl Core for Xen {
     fn sh_linear_table_base(&self, v: Vcpu, level: u32) -> u64 {
         // SAFETY: see the module doc; only computes an address (levels
         // outside 1..=4 give 0).
-        unsafe { c::xsr_sh_linear_table_base(v.0, level) }
+        let b = unsafe { fast::sh_linear_table_base(v.0, level) };
+        // The debug build checks the constants against C's macros (and
+        // C's ASSERT(current == v)).
+        #[cfg(xen_debug)]
+        // SAFETY: as above.
+        assert_eq!(b, unsafe { c::xsr_sh_linear_table_base(v.0, level) });
+        b
     }
 
     // Named after Xen's get_unsafe(); a safe fn. SAFETY of its one unsafe
     // block is given at the block.
     #[inline(always)]
     fn get_unsafe_u64(&self, addr: u64) -> Option<u64> {
-        let mut val = 0u64;
-        // SAFETY: the load goes through get_unsafe(), whose exception-table
-        // entry turns a fault on `addr` (unmapped linear-map slot) into an
-        // error return instead of a host crash; `val` is a local.
-        let ok = unsafe { c::xsr_get_unsafe_u64(addr, &mut val) };
-        ok.then_some(val)
+        // SAFETY: the load has an exception-table entry (fast.rs), which
+        // turns a fault on `addr` (an unmapped linear-map slot: callers
+        // pass only linear-map addresses, never MMIO) into `None` instead
+        // of a host crash.
+        unsafe { fast::get_unsafe_u64(addr) }
     }
 
     // ---- TLB ---------------------------------------------------------------------------

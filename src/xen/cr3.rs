@@ -38,7 +38,6 @@ extern "C" {
     fn xsr_cr3_make_cr3(v: *mut vcpu, mfn: c_ulong);
     fn xsr_cr3_set_hw_cr3(v: *mut vcpu, value: u64);
     fn xsr_cr3_hvm_update_guest_cr3(v: *mut vcpu, noflush: bool);
-    fn xsr_cr3_vtlb_flush(v: *mut vcpu);
     fn xsr_cr3_linear_l2e(va: c_ulong) -> *mut c_void;
     fn xsr_cr3_linear_l4e(va: c_ulong) -> *mut c_void;
 }
@@ -152,7 +151,7 @@ impl Cr3Ops for Xen {
     }
     fn vtlb_flush(&self, v: Vcpu) {
         // SAFETY: see above (takes the vCPU's vtlb_lock).
-        unsafe { xsr_cr3_vtlb_flush(v.0) }
+        unsafe { super::fast::vtlb_flush(v.0) }
     }
     fn current_linear_table(&self, level: u32, va: u64) -> Table {
         // SAFETY: the shims only compute addresses inside Xen's linear

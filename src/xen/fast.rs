@@ -23,7 +23,10 @@ use ::core::arch::asm;
 use ::core::ffi::{c_uint, c_ulong, c_void};
 use ::core::ptr::{addr_of, addr_of_mut, read_volatile};
 
-use ffi::bindings::{cpu_user_regs, domain, page_info, shadow_vtlb, spinlock_t, vcpu};
+use ffi::bindings::{
+    cpu_user_regs, domain, page_info, page_info__bindgen_ty_2__bindgen_ty_2, paging_vcpu,
+    shadow_vtlb, spinlock_t, vcpu,
+};
 use ffi::consts as k;
 
 // (improper_ctypes: Xen's structs end in zero-sized members; only
@@ -34,7 +37,9 @@ extern "C" {
     static pfn_pdx_bottom_mask: c_ulong;
     static pfn_top_mask: c_ulong;
     static pfn_pdx_hole_shift: c_uint;
+    #[cfg(not(xen_debug))]
     static ma_va_bottom_mask: c_ulong;
+    #[cfg(not(xen_debug))]
     static ma_top_mask: c_ulong;
     fn __mfn_valid(mfn: c_ulong) -> bool;
     // common/domain.c: the owner of MMIO frames.
@@ -190,7 +195,7 @@ pub unsafe fn vtlb_insert(v: *mut vcpu, page: u64, frame: u64, pfec: u32) {
     // written only under the lock, as by C's vtlb_insert and vtlb_flush.
     unsafe {
         let lock = addr_of_mut!((*v).arch.paging.vtlb_lock);
-        _spin_lock(lock);
+        spin_lock(lock);
         (*v).arch.paging.vtlb.add(slot).write(shadow_vtlb {
             page_number: page,
             frame_number: frame,
@@ -497,4 +502,310 @@ fn maddr_to_virt(ma: u64) -> *mut c_void {
     let off =
         unsafe { (ma & ma_va_bottom_mask) | (ma & ma_top_mask).wrapping_shr(pfn_pdx_hole_shift) };
     k::DIRECTMAP_VIRT_START.wrapping_add(off) as usize as *mut c_void
+}
+
+/// `pdx_to_pfn(pdx)` (xen/pdx.h).
+#[inline(always)]
+fn pdx_to_pfn(pdx: u64) -> u64 {
+    // SAFETY: as for `pfn_to_pdx`.
+    unsafe { (pdx & pfn_pdx_bottom_mask) | (pdx.wrapping_shl(pfn_pdx_hole_shift) & pfn_top_mask) }
+}
+
+/// `mfn_to_page(smfn)->u.sh.type` (asm/mm.h), the shadow type of a shadow
+/// page.  The bitfield accessor is bindgen's; the debug build checks each
+/// read against the C shim (`Core::sp_type`).
+///
+/// # Safety
+/// `smfn` must be a valid frame (a shadow page, in the callers).
+#[inline(always)]
+pub unsafe fn sp_type(smfn: u64) -> u32 {
+    // SAFETY: forwarded to the caller; the pool's pages change type only
+    // under the paging lock, read unlocked by C's inlines too.
+    unsafe {
+        page_info__bindgen_ty_2__bindgen_ty_2::type__raw(addr_of!((*mfn_to_page(smfn)).u.sh)) as u32
+    }
+}
+
+/// `__backpointer(mfn_to_page(smfn))` (shadow/private.h): what the shadow
+/// shadows, a gfn for FL1 shadows (splintered superpages), else the guest
+/// table's mfn (stored as its pdx).
+///
+/// # Safety
+/// As for [`sp_type`].
+#[inline(always)]
+pub unsafe fn sp_backpointer(smfn: u64) -> u64 {
+    // SAFETY: forwarded to the caller.
+    let (t, back) = unsafe {
+        (
+            u64::from(sp_type(smfn)),
+            u64::from((*mfn_to_page(smfn)).v.sh.back),
+        )
+    };
+    if t == k::SH_TYPE_FL1_32 || t == k::SH_TYPE_FL1_PAE || t == k::SH_TYPE_FL1_64 {
+        back
+    } else {
+        pdx_to_pfn(back)
+    }
+}
+
+/// `vtlb_flush(v)` (shadow/private.h): every slot cleared under the vCPU's
+/// vTLB lock.
+///
+/// # Safety
+/// As for [`vtlb_insert`].
+#[inline(always)]
+pub unsafe fn vtlb_flush(v: *mut vcpu) {
+    // SAFETY: forwarded to the caller; the array has VTLB_ENTRIES slots,
+    // written only under the lock.
+    unsafe {
+        let lock = addr_of_mut!((*v).arch.paging.vtlb_lock);
+        spin_lock(lock);
+        // `rep stosq`, as GCC compiles C's memset of the array: the Rust
+        // `write_bytes` became a call to Xen's byte-wise memset (318
+        // instructions for these 312 bytes in the profile).
+        const QWORDS: usize = ::core::mem::size_of::<shadow_vtlb>() * k::VTLB_ENTRIES as usize / 8;
+        const _: () = assert!(::core::mem::size_of::<shadow_vtlb>() % 8 == 0);
+        asm!(
+            "rep stosq",
+            inout("rcx") QWORDS => _,
+            inout("rdi") (*v).arch.paging.vtlb => _,
+            in("rax") 0u64,
+            options(nostack, preserves_flags),
+        );
+        _spin_unlock(lock);
+    }
+}
+
+/// The address of `sh_linear_lN_table(v)` (shadow/types.h), N = 1..=4, 0
+/// for any other N.  PV vCPUs reach their shadows through the shadow's own
+/// self-map, HVM vCPUs through the monitor table's linear map; the choice
+/// is `is_hvm_vcpu(v)`, with its speculation barrier, as in C.
+///
+/// # Safety
+/// `v` must be a live vCPU.
+#[inline(always)]
+pub unsafe fn sh_linear_table_base(v: *const vcpu, level: u32) -> u64 {
+    if level == 1 {
+        return k::SH_LINEAR_L1;
+    }
+    // SAFETY: forwarded to the caller.
+    let hvm = unsafe { is_hvm_domain(vcpu_domain(v)) };
+    match (level, hvm) {
+        (2, false) => k::SH_LINEAR_L2_PV,
+        (3, false) => k::SH_LINEAR_L3_PV,
+        (4, false) => k::SH_LINEAR_L4_PV,
+        (2, true) => k::SH_LINEAR_L2_HVM,
+        (3, true) => k::SH_LINEAR_L3_HVM,
+        (4, true) => k::SH_LINEAR_L4_HVM,
+        _ => 0,
+    }
+}
+
+/// `get_unsafe(x, (uint64_t *)addr)` (asm/uaccess.h, with UA_DROP: no
+/// pointer masking): a load that may fault.  The load carries an
+/// exception-table entry in Xen's format (`_ASM_EXTABLE`: two 32-bit
+/// offsets relative to themselves, the faulting instruction and its
+/// fixup, in `.ex_table`, which Xen sorts at boot); the fixup, in
+/// `.fixup` as C's, sets the error flag, zeroes the value and resumes
+/// after the load.  Xen's #PF and #GP handlers redirect a fault in
+/// hypervisor context to the fixup.  `None` if the load faulted.
+/// (Checked at boot by `get_unsafe_self_test`.)
+///
+/// # Safety
+/// A fault on `addr` must be acceptable (an unmapped linear-map slot);
+/// reading `addr` must not have side effects (no MMIO).
+#[inline(always)]
+pub unsafe fn get_unsafe_u64(addr: u64) -> Option<u64> {
+    let val: u64;
+    let err: u32;
+    // SAFETY: forwarded to the caller; registers and flags are the only
+    // other state touched.
+    unsafe {
+        asm!(
+            "xor {err:e}, {err:e}",
+            "7760:",
+            "mov {val}, qword ptr [{addr}]",
+            "7761:",
+            ".pushsection .fixup, \"ax\"",
+            "7762:",
+            "mov {err:e}, 1",
+            "xor {val:e}, {val:e}",
+            "jmp 7761b",
+            ".popsection",
+            ".pushsection .ex_table, \"a\"",
+            ".balign 4",
+            ".long 7760b - .",
+            ".long 7762b - .",
+            ".popsection",
+            addr = in(reg) addr,
+            err = out(reg) err,
+            val = lateout(reg) val,
+            options(nostack, readonly),
+        );
+    }
+    (err == 0).then_some(val)
+}
+
+/// Boot-time check of [`get_unsafe_u64`]'s exception-table entry: a load
+/// from a non-canonical address (#GP) must come back as `None`, a load
+/// from a local as its value.  False if either does not.
+pub fn get_unsafe_self_test() -> bool {
+    let local: u64 = 0x5a5a_1234_8765_a5a5;
+    let addr = addr_of!(local) as usize as u64;
+    // SAFETY: the first address is non-canonical (nothing mapped, no
+    // device), the second a live local.
+    unsafe {
+        get_unsafe_u64(0x8000_0000_0000_0000).is_none() && get_unsafe_u64(addr) == Some(local)
+    }
+}
+
+/// `spin_lock(l)` (xen/spinlock.h): `_spin_lock(l)` and then
+/// `block_lock_speculation()`, an `lfence` (CONFIG_SPECULATIVE_HARDEN_LOCK)
+/// with the `.altinstructions` record of C's
+/// `alternative("lfence", "", X86_FEATURE_SC_NO_LOCK_HARDEN)`, so that no
+/// code of the critical section runs speculatively before the lock is
+/// held.
+///
+/// # Safety
+/// `l` must be a live, initialised spin lock not held by this CPU.
+#[inline(always)]
+unsafe fn spin_lock(l: *mut spinlock_t) {
+    // SAFETY: forwarded to the caller.
+    unsafe { _spin_lock(l) };
+    if k::CONFIG_SPECULATIVE_HARDEN_LOCK != 0 {
+        // SAFETY: no register, memory or flag is touched; the record is
+        // read by apply_alternatives() at boot.
+        unsafe {
+            asm!(
+                alt_lfence!("7770", "7771", "7772"),
+                feat = const k::X86_FEATURE_SC_NO_LOCK_HARDEN,
+                options(nostack, preserves_flags),
+            );
+        }
+    }
+}
+
+// ---- per-vCPU emulation state (asm/domain.h, struct paging_vcpu) ---------
+//
+// `last_write_was_pt` and `last_write_emul_ok` are one-bit bitfields, read
+// and written through bindgen's raw accessors (no reference to the vCPU is
+// formed); the debug build checks each against the C shims of
+// ffi/c/fault.c.  The vCPU's own context is their only user, as in C.
+
+/// `v->arch.paging.last_write_emul_ok`.
+///
+/// # Safety
+/// `v` must be a live HVM vCPU (the field exists with CONFIG_HVM).
+#[inline(always)]
+pub unsafe fn last_write_emul_ok(v: *const vcpu) -> bool {
+    // SAFETY: forwarded to the caller.
+    unsafe { paging_vcpu::last_write_emul_ok_raw(addr_of!((*v).arch.paging)) != 0 }
+}
+
+/// `v->arch.paging.last_write_emul_ok = ok`.
+///
+/// # Safety
+/// As for [`last_write_emul_ok`].
+#[inline(always)]
+pub unsafe fn set_last_write_emul_ok(v: *mut vcpu, ok: bool) {
+    // SAFETY: forwarded to the caller.
+    unsafe { paging_vcpu::set_last_write_emul_ok_raw(addr_of_mut!((*v).arch.paging), ok.into()) }
+}
+
+/// `v->arch.paging.last_write_was_pt`.
+///
+/// # Safety
+/// As for [`last_write_emul_ok`].
+#[inline(always)]
+pub unsafe fn last_write_was_pt(v: *const vcpu) -> bool {
+    // SAFETY: forwarded to the caller.
+    unsafe { paging_vcpu::last_write_was_pt_raw(addr_of!((*v).arch.paging)) != 0 }
+}
+
+/// `v->arch.paging.last_write_was_pt = was_pt`.
+///
+/// # Safety
+/// As for [`last_write_emul_ok`].
+#[inline(always)]
+pub unsafe fn set_last_write_was_pt(v: *mut vcpu, was_pt: bool) {
+    // SAFETY: forwarded to the caller.
+    unsafe { paging_vcpu::set_last_write_was_pt_raw(addr_of_mut!((*v).arch.paging), was_pt.into()) }
+}
+
+/// `v->arch.paging.shadow.last_emulated_frame`.
+///
+/// # Safety
+/// `v` must be a live vCPU.
+#[inline(always)]
+pub unsafe fn last_emulated_frame(v: *const vcpu) -> u64 {
+    // SAFETY: forwarded to the caller.
+    unsafe { (*v).arch.paging.shadow.last_emulated_frame }
+}
+
+/// `v->arch.paging.shadow.last_emulated_frame = frame`.
+///
+/// # Safety
+/// As for [`last_emulated_frame`].
+#[inline(always)]
+pub unsafe fn set_last_emulated_frame(v: *mut vcpu, frame: u64) {
+    // SAFETY: forwarded to the caller.
+    unsafe { (*v).arch.paging.shadow.last_emulated_frame = frame }
+}
+
+/// `v->arch.paging.shadow.last_emulated_mfn`.
+///
+/// # Safety
+/// As for [`last_emulated_frame`].
+#[inline(always)]
+pub unsafe fn last_emulated_mfn(v: *const vcpu) -> u64 {
+    // SAFETY: forwarded to the caller.
+    unsafe { (*v).arch.paging.shadow.last_emulated_mfn }
+}
+
+/// `v->arch.paging.shadow.last_emulated_mfn = mfn`.
+///
+/// # Safety
+/// As for [`last_emulated_frame`].
+#[inline(always)]
+pub unsafe fn set_last_emulated_mfn(v: *mut vcpu, mfn: u64) {
+    // SAFETY: forwarded to the caller.
+    unsafe { (*v).arch.paging.shadow.last_emulated_mfn = mfn }
+}
+
+/// `sh_reset_early_unshadow(v)` (shadow/private.h; SHOPT_EARLY_UNSHADOW is
+/// in every build's SHADOW_OPTIMIZATIONS, checked by ffi::consts).
+///
+/// # Safety
+/// As for [`last_emulated_frame`].
+#[inline(always)]
+pub unsafe fn sh_reset_early_unshadow(v: *mut vcpu) {
+    const _: () = assert!(k::SHOPT_EARLY_UNSHADOW_ON == 1);
+    // SAFETY: forwarded to the caller.
+    unsafe { (*v).arch.paging.shadow.last_emulated_mfn_for_unshadow = k::INVALID_MFN }
+}
+
+/// `vtlb_lookup(v, va, pfec)` (shadow/private.h): the cached frame of
+/// `va`'s page if its slot holds it with at least the bits of `pfec`
+/// (any successful walk that had them), else INVALID_GFN.
+///
+/// # Safety
+/// As for [`vtlb_insert`].
+#[inline(always)]
+pub unsafe fn vtlb_lookup(v: *mut vcpu, va: u64, pfec: u32) -> u64 {
+    let page = va >> k::PAGE_SHIFT;
+    // (The remainder is below VTLB_ENTRIES, the array's length.)
+    let slot = (page % k::VTLB_ENTRIES) as usize;
+    // SAFETY: forwarded to the caller; the slot is inside the array and
+    // read under the lock.
+    unsafe {
+        let lock = addr_of_mut!((*v).arch.paging.vtlb_lock);
+        spin_lock(lock);
+        let e = (*v).arch.paging.vtlb.add(slot).read();
+        _spin_unlock(lock);
+        if e.pfec != 0 && e.page_number == page && e.pfec & pfec == pfec {
+            e.frame_number
+        } else {
+            k::INVALID_GFN
+        }
+    }
 }

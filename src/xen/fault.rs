@@ -54,16 +54,11 @@ extern "C" {
     fn xsr_hvm_get_cpl(v: *mut vcpu) -> c_uint;
     fn xsr_hvm_event_pending(v: *const vcpu) -> bool;
     fn xsr_hvm_wp_enabled(v: *const vcpu) -> bool;
+    // Debug builds only: checks of fast.rs's bitfield accessors.
+    #[cfg(xen_debug)]
     fn xsr_last_write_emul_ok(v: *const vcpu) -> bool;
-    fn xsr_set_last_write_emul_ok(v: *mut vcpu, ok: bool);
+    #[cfg(xen_debug)]
     fn xsr_last_write_was_pt(v: *const vcpu) -> bool;
-    fn xsr_set_last_write_was_pt(v: *mut vcpu, was_pt: bool);
-    fn xsr_last_emulated_frame(v: *const vcpu) -> c_ulong;
-    fn xsr_set_last_emulated_frame(v: *mut vcpu, frame: c_ulong);
-    fn xsr_last_emulated_mfn(v: *const vcpu) -> c_ulong;
-    fn xsr_set_last_emulated_mfn(v: *mut vcpu, mfn: c_ulong);
-    fn xsr_sh_reset_early_unshadow(v: *mut vcpu);
-    fn xsr_vtlb_lookup(v: *mut vcpu, va: c_ulong, pfec: u32) -> c_ulong;
 
     fn xsr_gtable_dirty_version_inc(d: *mut domain);
     fn xsr_log_dirty_fault_count_inc(d: *mut domain);
@@ -135,45 +130,61 @@ impl FaultOps for Xen {
         // SAFETY: see above.
         unsafe { xsr_hvm_wp_enabled(v.0) }
     }
+    // The per-vCPU emulation state is read and written inline (fast.rs);
+    // the debug build checks the two bitfields against the C shims.
     fn last_write_emul_ok(&self, v: Vcpu) -> bool {
-        // SAFETY: see above.
-        unsafe { xsr_last_write_emul_ok(v.0) }
+        // SAFETY: see above; only HVM vCPUs reach the emulation paths.
+        let ok = unsafe { fast::last_write_emul_ok(v.0) };
+        #[cfg(xen_debug)]
+        // SAFETY: as above.
+        assert_eq!(ok, unsafe { xsr_last_write_emul_ok(v.0) });
+        ok
     }
     fn set_last_write_emul_ok(&self, v: Vcpu, ok: bool) {
-        // SAFETY: see above.
-        unsafe { xsr_set_last_write_emul_ok(v.0, ok) }
+        // SAFETY: see above; the field exists in every vCPU (CONFIG_HVM).
+        unsafe { fast::set_last_write_emul_ok(v.0, ok) };
+        #[cfg(xen_debug)]
+        // SAFETY: as above.
+        assert_eq!(ok, unsafe { xsr_last_write_emul_ok(v.0) });
     }
     fn last_write_was_pt(&self, v: Vcpu) -> bool {
-        // SAFETY: see above.
-        unsafe { xsr_last_write_was_pt(v.0) }
+        // SAFETY: as for last_write_emul_ok.
+        let pt = unsafe { fast::last_write_was_pt(v.0) };
+        #[cfg(xen_debug)]
+        // SAFETY: as above.
+        assert_eq!(pt, unsafe { xsr_last_write_was_pt(v.0) });
+        pt
     }
     fn set_last_write_was_pt(&self, v: Vcpu, was_pt: bool) {
-        // SAFETY: see above.
-        unsafe { xsr_set_last_write_was_pt(v.0, was_pt) }
+        // SAFETY: as for set_last_write_emul_ok.
+        unsafe { fast::set_last_write_was_pt(v.0, was_pt) };
+        #[cfg(xen_debug)]
+        // SAFETY: as above.
+        assert_eq!(was_pt, unsafe { xsr_last_write_was_pt(v.0) });
     }
     fn last_emulated_frame(&self, v: Vcpu) -> u64 {
         // SAFETY: see above.
-        unsafe { xsr_last_emulated_frame(v.0) }
+        unsafe { fast::last_emulated_frame(v.0) }
     }
     fn set_last_emulated_frame(&self, v: Vcpu, frame: u64) {
         // SAFETY: see above.
-        unsafe { xsr_set_last_emulated_frame(v.0, frame) }
+        unsafe { fast::set_last_emulated_frame(v.0, frame) }
     }
     fn last_emulated_mfn(&self, v: Vcpu) -> u64 {
         // SAFETY: see above.
-        unsafe { xsr_last_emulated_mfn(v.0) }
+        unsafe { fast::last_emulated_mfn(v.0) }
     }
     fn set_last_emulated_mfn(&self, v: Vcpu, mfn: u64) {
         // SAFETY: see above.
-        unsafe { xsr_set_last_emulated_mfn(v.0, mfn) }
+        unsafe { fast::set_last_emulated_mfn(v.0, mfn) }
     }
     fn sh_reset_early_unshadow(&self, v: Vcpu) {
         // SAFETY: see above.
-        unsafe { xsr_sh_reset_early_unshadow(v.0) }
+        unsafe { fast::sh_reset_early_unshadow(v.0) }
     }
     fn vtlb_lookup(&self, v: Vcpu, va: u64, pfec: u32) -> u64 {
-        // SAFETY: see above; the shim takes the vTLB lock.
-        unsafe { xsr_vtlb_lookup(v.0, va, pfec) }
+        // SAFETY: see above; takes the vTLB lock.
+        unsafe { fast::vtlb_lookup(v.0, va, pfec) }
     }
     fn vtlb_insert(&self, v: Vcpu, page: u64, frame: u64, pfec: u32) {
         // SAFETY: see above; takes the vTLB lock.
