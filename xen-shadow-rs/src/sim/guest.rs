@@ -504,7 +504,22 @@ impl Guest {
     /// without flushing, and the next supervisor write to the page goes
     /// straight to the emulator, which cannot map the new target
     /// (`emulate_gva_to_mfn`: BAD_GFN_TO_MFN) and fails.  C does the same.
-    pub fn expected_crash(&self, acc: Access, e: &checker::Expect, fast_emul: Option<Mfn>) -> bool {
+    ///
+    /// And a third way to the same failed emulation: a supervisor write
+    /// that crosses from a top-level table in use into a page that is
+    /// neither RAM nor discard-write (`second`: what the oracle says of
+    /// the access's second page).  The write to the table is emulated, the
+    /// emulator cannot map the second page, and the failure unshadows the
+    /// table with `all` (`shadow_remove_all_shadows`).  C does the same;
+    /// a table not in use livelocks instead
+    /// ([`Guest::expected_livelock_crossing`]).
+    pub fn expected_crash(
+        &self,
+        acc: Access,
+        e: &checker::Expect,
+        second: Option<&checker::Expect>,
+        fast_emul: Option<Mfn>,
+    ) -> bool {
         let Some(why) = self.sim.crashed() else {
             return false;
         };
@@ -529,7 +544,17 @@ impl Guest {
         let user_write_to_top = acc.user && acc.write && top(m);
         let failed_fast_emulation =
             !acc.user && acc.write && !t.is_ram() && fast_emul.is_some_and(top);
-        user_write_to_top || failed_fast_emulation
+        let crossing_into_no_ram = !acc.user
+            && acc.write
+            && top(m)
+            && second.is_some_and(|e2| match e2.outcome {
+                super::oracle::Outcome::Ok { gpa: g2, .. } => {
+                    let t2 = self.sim.p2m(g2 >> PAGE_SHIFT).1;
+                    !t2.is_ram() && !t2.is_discard_write()
+                }
+                _ => false,
+            });
+        user_write_to_top || failed_fast_emulation || crossing_into_no_ram
     }
 
     /// A livelock of page-crossing writes, in C as in the port: a
@@ -807,7 +832,7 @@ impl Guest {
                     }
                     r => r?,
                 };
-                if self.expected_crash(acc, &expect, fast_emul) {
+                if self.expected_crash(acc, &expect, second.as_ref(), fast_emul) {
                     self.dead = true;
                     return Ok(());
                 }

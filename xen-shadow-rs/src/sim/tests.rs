@@ -922,3 +922,47 @@ fn fuzz_57a675a5_page_table_write_crossing_into_no_ram() {
     g.run_bytes(&data[2..], 64).unwrap();
     checker::check_full(&g).unwrap();
 }
+
+/// Fuzz finding guest_ops crash-eb73c9ce (after 2.9 M executions), accepted
+/// as C 4.17's behaviour: the crossing write of
+/// `emulated_page_table_write_crossing_into_no_ram_livelocks_as_in_c`, but
+/// from the page of the top-level table the vCPU runs on (gfn 0, root A).
+/// The failed emulation unshadows the table with `all`
+/// (`shadow_remove_all_shadows`), the top-level shadow in use cannot go,
+/// and "can't find all shadows" crashes the domain (common.c), in C as in
+/// the port.
+#[test]
+fn emulated_top_level_write_crossing_into_no_ram_crashes_the_domain_as_in_c() {
+    let mut g = Guest::boot(Config::default(), false);
+    let beyond = g.sim.gfn_count() + 0x100;
+    // Direct-map PTE of gfn 1 (entry 1 of the direct map's L1, gfn 4): a
+    // frame past the end of RAM.
+    g.step(Op::write(PHYSMAP + 0x4008, 8, (beyond << 12) | 0x63))
+        .unwrap();
+    // 2 bytes at the end of root A's page: the second lands in the page
+    // without RAM.
+    g.step(Op::write(PHYSMAP + 0xfff, 2, 0xbeef)).unwrap();
+    assert!(g.dead);
+    assert_eq!(
+        g.sim.crashed(),
+        Some("sh_remove_shadows: can't find all shadows")
+    );
+}
+
+/// The fuzz input itself (4-level guest, one vCPU).
+#[test]
+fn fuzz_eb73c9ce_top_level_write_crossing_into_no_ram() {
+    let hex = "547476740901000000000000ffca74ffffffffffffffffffff0076740901000000000000ffca74ffffffffffffffffffff00\
+               2f000001ffff01000009ff1cffffffffffffff747476740901005d0000000074ffffffffffffffffffff002f000001ffff01\
+               000009ff1cffffffffffffff74747674090100ffffffffffffffff5d00000000013174ffffffffffffffffffff002f000001";
+    let data: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let (cfg, sp) = config_from_byte(data[0], data[1]);
+    assert_eq!((cfg.levels, cfg.vcpus), (4, 1));
+    let mut g = Guest::boot(cfg, sp);
+    g.sweep_every = 0;
+    g.run_bytes(&data[2..], 64).unwrap();
+    assert!(g.dead);
+    checker::check_full(&g).unwrap();
+}
