@@ -108,6 +108,18 @@ const LAYOUT: &[(&str, &str, &str)] = &[
         "arch.paging.shadow.last_emulated_mfn_for_unshadow",
     ),
     ("page_info", "v.sh.back", "v.sh.back"),
+    (
+        "vcpu",
+        "arch.paging.shadow.shadow_table",
+        "arch.paging.shadow.shadow_table",
+    ),
+    ("domain", "arch.cpuid", "arch.__bindgen_anon_2.cpuid"),
+    ("cpuinfo_x86", "x86_capability", "x86_capability"),
+    (
+        "cpu_policy",
+        "extd.maxphysaddr",
+        "extd.__bindgen_anon_1.maxphysaddr",
+    ),
     ("vcpu", "arch.paging.vtlb_lock", "arch.paging.vtlb_lock"),
     ("shadow_vtlb", "", ""),
     ("shadow_vtlb", "page_number", "page_number"),
@@ -228,9 +240,12 @@ const CONSTS: &[(&str, &str)] = &[
         "X86_FEATURE_SC_NO_LOCK_HARDEN",
         "X86_FEATURE_SC_NO_LOCK_HARDEN",
     ),
+    ("X86_FEATURE_NX", "X86_FEATURE_NX"),
+    ("PAGE_NX_BIT", "_PAGE_NX_BIT"),
     // Configuration the inline code depends on (1 = on).
     ("CONFIG_HVM", "IS_ENABLED(CONFIG_HVM)"),
     ("CONFIG_PV", "IS_ENABLED(CONFIG_PV)"),
+    ("CONFIG_TRACEBUFFER", "IS_ENABLED(CONFIG_TRACEBUFFER)"),
     ("CONFIG_PV32", "IS_ENABLED(CONFIG_PV32)"),
     (
         "CONFIG_SPECULATIVE_HARDEN_BRANCH",
@@ -350,6 +365,8 @@ fn generate_bindings(flags: &[String], here: &Path, out: &Path) {
         .allowlist_type("vcpu|domain|page_info|paging_mode|cpu_info|cpu_user_regs")
         .allowlist_type("p2m_domain|p2m_type_t|p2m_access_t|p2m_query_t|sh_emulate_ctxt")
         .allowlist_type("mfn_t|gfn_t|pagetable_t|paddr_t|intpte_t")
+        // `boot_cpu_data`'s type, for `_PAGE_NX` (cpu_has_nx) read inline.
+        .allowlist_type("cpuinfo_x86")
         // Level-independent views of per-level structs (c/bindings.h).
         .allowlist_type("xsr_guest_walk")
         // Functions are declared by hand in src/xen.rs: Xen's headers give

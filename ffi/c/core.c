@@ -96,12 +96,17 @@ void xsr_domain_crash_str(struct domain *d, const char *who, unsigned int len)
 
 /* ---- machine frames ---------------------------------------------------- */
 
-/* `_PAGE_NX`: the NX bit in get_pte_flags() layout, 0 without NX. */
+#ifdef CONFIG_DEBUG
+/*
+ * `_PAGE_NX`: the NX bit in get_pte_flags() layout, 0 without NX.  Rust
+ * reads it inline (src/xen/fast.rs); the debug build checks each read.
+ */
 unsigned int xsr_page_nx(void);
 unsigned int xsr_page_nx(void)
 {
     return _PAGE_NX;
 }
+#endif
 
 /* `paddr_bits`. */
 unsigned int xsr_paddr_bits(void);
@@ -522,13 +527,6 @@ unsigned long xsr_get_gfn(struct domain *d, unsigned long gfn, bool alloc,
 
     *t = p2mt;
     return mfn_x(mfn);
-}
-
-/* `put_gfn(d, gfn)`. */
-void xsr_put_gfn(struct domain *d, unsigned long gfn);
-void xsr_put_gfn(struct domain *d, unsigned long gfn)
-{
-    put_gfn(d, gfn);
 }
 
 /* `get_gfn_query_unlocked(d, gfn, &t)`. */

@@ -27,12 +27,6 @@ unsigned long xsr_cr3_monitor_table(const struct vcpu *v)
     return pagetable_get_pfn(v->arch.hvm.monitor_table);
 }
 
-unsigned long xsr_cr3_shadow_table(const struct vcpu *v, unsigned int i);
-unsigned long xsr_cr3_shadow_table(const struct vcpu *v, unsigned int i)
-{
-    return pagetable_get_pfn(v->arch.paging.shadow.shadow_table[i & 3]);
-}
-
 void xsr_cr3_set_shadow_table(struct vcpu *v, unsigned int i, unsigned long pfn);
 void xsr_cr3_set_shadow_table(struct vcpu *v, unsigned int i, unsigned long pfn)
 {

@@ -180,12 +180,6 @@ void xsr_hvm_inject_emul_event(const void *buf)
 
 /* ---- tracing ------------------------------------------------------------------------ */
 
-bool xsr_tb_init_done(void);
-bool xsr_tb_init_done(void)
-{
-    return tb_init_done;
-}
-
 void xsr_trace_var(uint32_t event, unsigned int extra, const void *data);
 void xsr_trace_var(uint32_t event, unsigned int extra, const void *data)
 {

@@ -52,12 +52,6 @@ bool xsr_hvm_nx_enabled(const struct vcpu *v)
     return hvm_nx_enabled(v);
 }
 
-unsigned int xsr_cpuid_maxphysaddr(const struct domain *d);
-unsigned int xsr_cpuid_maxphysaddr(const struct domain *d)
-{
-    return d->arch.cpuid->extd.maxphysaddr;
-}
-
 bool xsr_cpuid_vendor_is_amd(const struct domain *d);
 bool xsr_cpuid_vendor_is_amd(const struct domain *d)
 {

@@ -194,6 +194,8 @@ pub mod core_shims {
         pub fn xsr_domain_crash_str(d: *mut domain, who: *const u8, len: u32);
 
         // ---- machine frames ---------------------------------------------------
+        /// Debug builds only: checks fast.rs's `page_nx`.
+        #[cfg(xen_debug)]
         pub fn xsr_page_nx() -> u32;
         pub fn xsr_paddr_bits() -> u32;
 
@@ -293,7 +295,6 @@ pub mod core_shims {
 
         // ---- p2m ---------------------------------------------------------------------
         pub fn xsr_get_gfn(d: *mut domain, gfn: u64, alloc: bool, t: *mut u32) -> u64;
-        pub fn xsr_put_gfn(d: *mut domain, gfn: u64);
         pub fn xsr_get_gfn_query_unlocked(d: *mut domain, gfn: u64, t: *mut u32) -> u64;
 
         // ---- guest walk (c/guestwalkN.c) -----------------------------------------------
@@ -329,6 +330,9 @@ pub mod core_shims {
             top_mfn: u64,
             top_map: *mut c_void,
         ) -> bool;
+        /// `put_gfn()`'s out-of-line half (mm/p2m.c), called directly;
+        /// `gfn_t` passed as its integer, as above.
+        pub fn p2m_put_gfn(p2m: *mut c_void, gfn: u64);
 
         // ---- linear maps ---------------------------------------------------------------
         /// Debug builds only, as `xsr_sp_type`.

@@ -208,8 +208,11 @@ impl Core for Xen {
 
     #[inline(always)]
     fn page_nx(&self) -> u32 {
+        let nx = fast::page_nx();
+        #[cfg(xen_debug)]
         // SAFETY: reads boot_cpu_data; no arguments.
-        unsafe { c::xsr_page_nx() }
+        assert_eq!(nx, unsafe { c::xsr_page_nx() });
+        nx
     }
 
     #[inline(always)]
@@ -577,8 +580,8 @@ impl Core for Xen {
 
     #[inline(always)]
     fn put_gfn(&self, d: Dom, gfn: Gfn) {
-        // SAFETY: see the module doc.
-        unsafe { c::xsr_put_gfn(d.0, gfn.0) }
+        // SAFETY: see the module doc; callers pair it with their get_gfn.
+        unsafe { fast::put_gfn(d.0, gfn.0) }
     }
 
     #[inline(always)]

@@ -13,7 +13,6 @@ use super::{Dom, Vcpu, Xen};
 extern "C" {
     fn xsr_cr3_is_initialised(v: *const vcpu) -> bool;
     fn xsr_cr3_monitor_table(v: *const vcpu) -> c_ulong;
-    fn xsr_cr3_shadow_table(v: *const vcpu, i: c_uint) -> c_ulong;
     fn xsr_cr3_set_shadow_table(v: *mut vcpu, i: c_uint, pfn: c_ulong);
     fn xsr_cr3_l3table(v: *const vcpu, i: c_uint) -> u64;
     fn xsr_cr3_set_l3table(v: *mut vcpu, i: c_uint, e: u64);
@@ -71,7 +70,7 @@ impl Cr3Ops for Xen {
     }
     fn vcpu_shadow_table(&self, v: Vcpu, i: usize) -> Mfn {
         // SAFETY: see above.
-        Mfn(unsafe { xsr_cr3_shadow_table(v.0, (i & 3) as c_uint) })
+        Mfn(unsafe { super::fast::shadow_table_pfn(v.0, i) })
     }
     fn vcpu_set_shadow_table(&self, v: Vcpu, i: usize, smfn: Mfn) {
         // SAFETY: see above.

@@ -24,8 +24,8 @@ use ::core::ffi::{c_uint, c_ulong, c_void};
 use ::core::ptr::{addr_of, addr_of_mut, read_volatile};
 
 use ffi::bindings::{
-    cpu_user_regs, domain, page_info, page_info__bindgen_ty_2__bindgen_ty_2, paging_vcpu,
-    shadow_vtlb, spinlock_t, vcpu,
+    cpu_user_regs, cpuinfo_x86, domain, page_info, page_info__bindgen_ty_2__bindgen_ty_2,
+    paging_vcpu, shadow_vtlb, spinlock_t, vcpu,
 };
 use ffi::consts as k;
 
@@ -52,6 +52,11 @@ extern "C" {
     fn _spin_lock(l: *mut spinlock_t);
     fn _spin_unlock(l: *mut spinlock_t);
     fn unmap_domain_page(va: *const c_void);
+    // arch/x86/setup.c: the boot CPU's features.
+    static boot_cpu_data: cpuinfo_x86;
+    // common/trace.c (CONFIG_TRACEBUFFER).
+    #[link_name = "tb_init_done"]
+    static TB_INIT_DONE: i32;
 }
 
 /// `mfn_valid(mfn)` (asm/page.h): Xen's out-of-line `__mfn_valid`, called
@@ -807,5 +812,73 @@ pub unsafe fn vtlb_lookup(v: *mut vcpu, va: u64, pfec: u32) -> u64 {
         } else {
             k::INVALID_GFN
         }
+    }
+}
+
+/// `put_gfn(d, gfn)` (asm/p2m.h): nothing for a domain without a
+/// translated p2m, else `p2m_put_gfn()`, called directly.
+///
+/// # Safety
+/// `d` must be a live domain and `gfn` a gfn this CPU locked by `get_gfn`.
+#[inline(always)]
+pub unsafe fn put_gfn(d: *const domain, gfn: u64) {
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        if paging_mode_translate(d) {
+            ffi::xen::core_shims::p2m_put_gfn(p2m_get_hostp2m(d), gfn);
+        }
+    }
+}
+
+/// `tb_init_done` (xen/trace.h): trace buffers are set up.
+#[inline(always)]
+pub fn tb_init_done() -> bool {
+    // SAFETY: a plain read of an int Xen sets once (as C's readers do);
+    // without CONFIG_TRACEBUFFER the macro is `false` and the variable is
+    // never referenced.
+    k::CONFIG_TRACEBUFFER != 0 && unsafe { read_volatile(addr_of!(TB_INIT_DONE)) } != 0
+}
+
+/// `d->arch.cpuid->extd.maxphysaddr`.
+///
+/// # Safety
+/// `d` must be a live domain (its policy is allocated at creation).
+#[inline(always)]
+pub unsafe fn cpuid_maxphysaddr(d: *const domain) -> u32 {
+    // SAFETY: forwarded to the caller; the policy changes only while the
+    // domain is paused (domctl), as C reads it.
+    unsafe {
+        u32::from(
+            (*(*d).arch.__bindgen_anon_2.cpuid)
+                .extd
+                .__bindgen_anon_1
+                .maxphysaddr,
+        )
+    }
+}
+
+/// `pagetable_get_pfn(v->arch.paging.shadow.shadow_table[i & 3])`.
+///
+/// # Safety
+/// `v` must be a live vCPU.
+#[inline(always)]
+pub unsafe fn shadow_table_pfn(v: *const vcpu, i: usize) -> u64 {
+    // SAFETY: forwarded to the caller; the index is below the array's 4.
+    unsafe { (*v).arch.paging.shadow.shadow_table[i & 3].pfn }
+}
+
+/// `_PAGE_NX` (asm/page.h): `_PAGE_NX_BIT` if the CPU has NX
+/// (`cpu_has_nx`, a test of `boot_cpu_data`'s feature words), else 0.
+#[inline(always)]
+pub fn page_nx() -> u32 {
+    let word = (k::X86_FEATURE_NX / 32) as usize;
+    // SAFETY: a plain read of a word of boot_cpu_data, which Xen fills
+    // before any domain exists (C's test_bit reads it the same way); the
+    // index is a constant inside the array (a violation fails to compile).
+    let w = unsafe { read_volatile(addr_of!(boot_cpu_data.x86_capability[word])) };
+    if w & (1 << (k::X86_FEATURE_NX % 32)) != 0 {
+        k::PAGE_NX_BIT as u32
+    } else {
+        0
     }
 }

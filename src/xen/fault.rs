@@ -72,7 +72,6 @@ extern "C" {
     fn xsr_shadow_continue_emulation(buf: *mut c_void, regs: *mut c_void);
     fn xsr_hvm_inject_emul_event(buf: *const c_void);
 
-    fn xsr_tb_init_done() -> bool;
     fn xsr_trace_var(event: u32, extra: c_uint, data: *const c_void);
     fn xsr_trace_shadow_path_flags() -> u32;
     fn xsr_set_trace_shadow_path_flags(flags: u32);
@@ -257,8 +256,7 @@ impl FaultOps for Xen {
     }
 
     fn tb_init_done(&self) -> bool {
-        // SAFETY: reads a global.
-        unsafe { xsr_tb_init_done() }
+        fast::tb_init_done()
     }
     fn trace_var(&self, event: u32, data: &[u8]) {
         // SAFETY: `data` is a live slice; __trace_var copies `extra` bytes.

@@ -17,7 +17,6 @@ extern "C" {
     fn xsr_hvm_paging_enabled(v: *const vcpu) -> bool;
     fn xsr_hvm_pse_enabled(v: *const vcpu) -> bool;
     fn xsr_hvm_nx_enabled(v: *const vcpu) -> bool;
-    fn xsr_cpuid_maxphysaddr(d: *const domain) -> c_uint;
     fn xsr_cpuid_vendor_is_amd(d: *const domain) -> bool;
     fn xsr_is_special_page(mfn: c_ulong) -> bool;
     fn xsr_mfn_oos_may_write(mfn: c_ulong) -> bool;
@@ -97,7 +96,7 @@ impl WalkOps for Xen {
     }
     fn cpuid_maxphysaddr(&self, d: Dom) -> u32 {
         // SAFETY: see above.
-        unsafe { xsr_cpuid_maxphysaddr(d.0) }
+        unsafe { super::fast::cpuid_maxphysaddr(d.0) }
     }
     fn cpuid_vendor_is_amd(&self, d: Dom) -> bool {
         // SAFETY: see above.
