@@ -25,12 +25,6 @@ bool xsr_guest_mode(const struct cpu_user_regs *regs)
 
 /* ---- vCPU state ------------------------------------------------------------ */
 
-bool xsr_is_hvm_vcpu(const struct vcpu *v);
-bool xsr_is_hvm_vcpu(const struct vcpu *v)
-{
-    return is_hvm_vcpu(v);
-}
-
 unsigned int xsr_hvm_get_cpl(struct vcpu *v);
 unsigned int xsr_hvm_get_cpl(struct vcpu *v)
 {

@@ -50,7 +50,6 @@ struct CEmulResult {
 extern "C" {
     fn xsr_guest_mode(regs: *const c_void) -> bool;
 
-    fn xsr_is_hvm_vcpu(v: *const vcpu) -> bool;
     fn xsr_hvm_get_cpl(v: *mut vcpu) -> c_uint;
     fn xsr_hvm_event_pending(v: *const vcpu) -> bool;
     fn xsr_hvm_wp_enabled(v: *const vcpu) -> bool;
@@ -113,10 +112,6 @@ impl FaultOps for Xen {
         unsafe { xsr_guest_mode(regs.0.cast()) }
     }
 
-    fn is_hvm_vcpu(&self, v: Vcpu) -> bool {
-        // SAFETY: see above.
-        unsafe { xsr_is_hvm_vcpu(v.0) }
-    }
     fn hvm_get_cpl(&self, v: Vcpu) -> u32 {
         // SAFETY: see above; only called for HVM vCPUs, as in C.
         unsafe { xsr_hvm_get_cpl(v.0) }

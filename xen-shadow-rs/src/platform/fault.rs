@@ -69,8 +69,6 @@ pub trait FaultOps: Core {
     fn guest_mode(&self, regs: Self::Regs) -> bool;
 
     // ---- vCPU state --------------------------------------------------------------
-    /// `is_hvm_vcpu(v)`.
-    fn is_hvm_vcpu(&self, v: Self::Vcpu) -> bool;
     /// `hvm_get_cpl(v)` (C shim: `hvm_funcs` is never called from Rust).
     fn hvm_get_cpl(&self, v: Self::Vcpu) -> u32;
     /// `hvm_event_pending(v)` (C shim, as above).

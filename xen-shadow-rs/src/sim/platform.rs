@@ -644,9 +644,6 @@ impl FaultOps for Sim {
     fn guest_mode(&self, _regs: Regs) -> bool {
         true
     }
-    fn is_hvm_vcpu(&self, _v: u32) -> bool {
-        true
-    }
     fn hvm_get_cpl(&self, _v: u32) -> u32 {
         if self.st.borrow().regs_user {
             3
