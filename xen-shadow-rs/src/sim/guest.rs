@@ -558,14 +558,20 @@ impl Guest {
     }
 
     /// A livelock of page-crossing writes, in C as in the port: a
-    /// supervisor write that crosses from a page table on the
-    /// write's own walk into a page that is not RAM (no frame, or MMIO).
-    /// The write to the page table is emulated; the emulator cannot map
-    /// the second page (`emulate_gva_to_mfn`: BAD_GFN_TO_MFN), so the
-    /// emulation fails and unshadows the table, and the retry's walk
-    /// shadows it again.
+    /// supervisor write whose first page is emulated and whose second page
+    /// is not RAM (no frame, or MMIO).  The emulator cannot map the second
+    /// page (`emulate_gva_to_mfn`: BAD_GFN_TO_MFN), so the emulation fails,
+    /// the fault handler unshadows the first page and reports the fault
+    /// fixed, and the retry is emulated again.  The first page's write is
+    /// emulated every time when
+    ///
+    /// * it is a page table on the write's own walk (the retry's walk
+    ///   shadows it again), or
+    /// * CR0.WP is clear and the guest maps it read-only (multi.c emulates
+    ///   supervisor writes through read-only mappings when WP is clear).
     pub fn expected_livelock_crossing(
         &self,
+        v: usize,
         acc: Access,
         first: &checker::Expect,
         second: &checker::Expect,
@@ -590,7 +596,18 @@ impl Guest {
             .iter()
             .chain(w2)
             .any(|a| a >> PAGE_SHIFT == g1 >> PAGE_SHIFT);
-        !acc.user && acc.write && unmappable && on_walk
+        let wp_off_read_only = !self.sim.cr3_and_mode(v).2.wp && !self.walk_writable(w1);
+        !acc.user && acc.write && unmappable && (on_walk || wp_off_read_only)
+    }
+
+    /// Whether every entry of a walk (`walked`: the guest-physical
+    /// addresses of the entries the oracle read) has RW set.
+    fn walk_writable(&self, walked: &[u64]) -> bool {
+        let size = if self.sim.levels() == 2 { 4 } else { 8 };
+        walked.iter().all(|&a| {
+            let (m, t) = self.sim.p2m(a >> PAGE_SHIFT);
+            t.is_ram() && self.sim.read_bytes(m, (a & !PAGE_MASK) as usize, size) & 2 != 0
+        })
     }
 
     /// A user-mode write to a page table that translates the written
@@ -825,7 +842,7 @@ impl Guest {
                         if self.expected_livelock(v, acc, &expect)
                             || second.as_ref().is_some_and(|e| {
                                 self.expected_livelock(v, acc, e)
-                                    || self.expected_livelock_crossing(acc, &expect, e)
+                                    || self.expected_livelock_crossing(v, acc, &expect, e)
                             }) =>
                     {
                         return checker::check_global(self);

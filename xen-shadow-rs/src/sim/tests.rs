@@ -966,3 +966,68 @@ fn fuzz_eb73c9ce_top_level_write_crossing_into_no_ram() {
     assert!(g.dead);
     checker::check_full(&g).unwrap();
 }
+
+/// Fuzz finding guest_ops crash-4088095a (after 3.4 M executions at
+/// fd4da82), accepted as C 4.17's behaviour: with CR0.WP clear, a
+/// supervisor write through a read-only mapping is emulated (multi.c), so
+/// a write crossing from a read-only page, page table or not, into a page
+/// without RAM fails to emulate (second page: BAD_GFN_TO_MFN), is
+/// unshadowed and retried forever, like the crossing write from a table
+/// on its own walk (`Guest::expected_livelock_crossing`).
+#[test]
+fn wp_off_read_only_write_crossing_into_no_ram_livelocks_as_in_c() {
+    let mut cfg = Config {
+        levels: 2,
+        ..Config::default()
+    };
+    cfg.mode.wp = false;
+    let mut g = Guest::boot(cfg, false);
+    let beyond = g.sim.gfn_count() + 0x100;
+    let data = FIRST_DATA + 1;
+    // Direct-map PTEs (the direct map's L1 is gfn 4): the page at
+    // 0xc0001000 maps a data frame read-only, the next one a frame past
+    // the end of RAM.
+    g.step(Op::write(0xc000_4004, 4, (data << 12) | 0x61))
+        .unwrap();
+    g.step(Op::write(0xc000_4008, 4, (beyond << 12) | 0x63))
+        .unwrap();
+    g.step(Op::Invlpg { va: 0xc000_1000 }).unwrap();
+    g.step(Op::Invlpg { va: 0xc000_2000 }).unwrap();
+    assert_eq!(
+        g.access(0, 0xc000_1fff, W, 4, 0x1234_5678),
+        Err(super::checker::Violation::NoProgress { va: 0xc000_1fff })
+    );
+    g.step(Op::write(0xc000_1fff, 4, 0x1234_5678)).unwrap();
+    checker::check_full(&g).unwrap();
+    // Writable, the same crossing write is not emulated: the first page
+    // takes its bytes, the second page's shadow entry faults and the
+    // guest gets what the oracle says.
+    g.step(Op::write(0xc000_4004, 4, (data << 12) | 0x63))
+        .unwrap();
+    g.step(Op::Invlpg { va: 0xc000_1000 }).unwrap();
+    g.step(Op::write(0xc000_1fff, 4, 0x1234_5678)).unwrap();
+    checker::check_full(&g).unwrap();
+}
+
+/// The fuzz input itself (2-level guest, one vCPU, CR0.WP clear).
+#[test]
+fn fuzz_4088095a_wp_off_read_only_write_crossing_into_no_ram() {
+    let hex = "1af7e51a1a2b00302a00002affa82c861747ff4eff074a3d074a08090808080c08080871717171717171717171717171\
+               717171717171717171717171717171717171717171717171717171717171717171717171717171717979797979797979\
+               797979797979797979797979797979797979797979797979797979797979797979797979797979797979797979797979\
+               797979797979797979797979797979797979797979797979797979797979797979797979797979797979797979797979\
+               797979797979797171717171717171717171717171717171717171717171717171717171717171717171717171717171\
+               71717171717171080808080808080808860000000a4d24a82cdf424abced3adb150ba1ff424aff074a3d074a08080808\
+               ebed3adb150ba1ff002fbced400201022dbeffffffffffffffff0f5dfbebebebeb21ebebebebbced40020102edbeffff\
+               ffff0aff0aff0021ebebebebbced400201ffffffffffffffffff0aff00ffed0bd7424abced0bff002f0f080808daf423\
+               249b9b9b9b9b";
+    let data: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let (cfg, sp) = config_from_byte(data[0], data[1]);
+    assert_eq!((cfg.levels, cfg.vcpus, cfg.mode.wp), (2, 1, false));
+    let mut g = Guest::boot(cfg, sp);
+    g.sweep_every = 0;
+    g.run_bytes(&data[2..], 64).unwrap();
+    checker::check_full(&g).unwrap();
+}
