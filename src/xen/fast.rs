@@ -871,11 +871,11 @@ pub unsafe fn shadow_table_pfn(v: *const vcpu, i: usize) -> u64 {
 /// (`cpu_has_nx`, a test of `boot_cpu_data`'s feature words), else 0.
 #[inline(always)]
 pub fn page_nx() -> u32 {
-    let word = (k::X86_FEATURE_NX / 32) as usize;
+    const WORD: usize = (k::X86_FEATURE_NX / 32) as usize;
     // SAFETY: a plain read of a word of boot_cpu_data, which Xen fills
     // before any domain exists (C's test_bit reads it the same way); the
     // index is a constant inside the array (a violation fails to compile).
-    let w = unsafe { read_volatile(addr_of!(boot_cpu_data.x86_capability[word])) };
+    let w = unsafe { read_volatile(addr_of!(boot_cpu_data.x86_capability[WORD])) };
     if w & (1 << (k::X86_FEATURE_NX % 32)) != 0 {
         k::PAGE_NX_BIT as u32
     } else {
