@@ -907,19 +907,28 @@ fn emulated_page_table_write_crossing_into_no_ram_livelocks_as_in_c() {
     checker::check_full(&g).unwrap();
 }
 
+/// Boots the guest whose configuration the first two bytes of a fuzz input
+/// (given in hex) choose, and replays the rest as operations, as the
+/// `guest_ops` target does (sampled checks off, at most 64 operations);
+/// the input must run without a violation.
+fn replay_guest_ops_hex(hex: &str) -> Guest {
+    let data: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let (cfg, sp) = config_from_byte(data[0], data[1]);
+    let mut g = Guest::boot(cfg, sp);
+    g.sweep_every = 0;
+    g.run_bytes(&data[2..], 64).unwrap();
+    g
+}
+
 /// The fuzz input itself (4-level guest, one vCPU, CR0.WP clear, SMEP on).
 #[test]
 fn fuzz_57a675a5_page_table_write_crossing_into_no_ram() {
     let hex = "2e50b5090908ffad2eb50909afadadadadadadadadadadadadadadadadadadadadadadadadadadadad\
                080908ff53cdff669301d1b4feff0000000000000000adad080908ff53cdff669301d1b4feffff08b84af9";
-    let data: Vec<u8> = (0..hex.len() / 2)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
-        .collect();
-    let (cfg, sp) = config_from_byte(data[0], data[1]);
-    assert_eq!((cfg.levels, cfg.vcpus, cfg.mode.wp), (4, 1, false));
-    let mut g = Guest::boot(cfg, sp);
-    g.sweep_every = 0;
-    g.run_bytes(&data[2..], 64).unwrap();
+    let g = replay_guest_ops_hex(hex);
+    assert_eq!((g.cfg.levels, g.cfg.vcpus, g.cfg.mode.wp), (4, 1, false));
     checker::check_full(&g).unwrap();
 }
 
@@ -955,14 +964,8 @@ fn fuzz_eb73c9ce_top_level_write_crossing_into_no_ram() {
     let hex = "547476740901000000000000ffca74ffffffffffffffffffff0076740901000000000000ffca74ffffffffffffffffffff00\
                2f000001ffff01000009ff1cffffffffffffff747476740901005d0000000074ffffffffffffffffffff002f000001ffff01\
                000009ff1cffffffffffffff74747674090100ffffffffffffffff5d00000000013174ffffffffffffffffffff002f000001";
-    let data: Vec<u8> = (0..hex.len() / 2)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
-        .collect();
-    let (cfg, sp) = config_from_byte(data[0], data[1]);
-    assert_eq!((cfg.levels, cfg.vcpus), (4, 1));
-    let mut g = Guest::boot(cfg, sp);
-    g.sweep_every = 0;
-    g.run_bytes(&data[2..], 64).unwrap();
+    let g = replay_guest_ops_hex(hex);
+    assert_eq!((g.cfg.levels, g.cfg.vcpus), (4, 1));
     assert!(g.dead);
     checker::check_full(&g).unwrap();
 }
@@ -1021,13 +1024,7 @@ fn fuzz_4088095a_wp_off_read_only_write_crossing_into_no_ram() {
                ebed3adb150ba1ff002fbced400201022dbeffffffffffffffff0f5dfbebebebeb21ebebebebbced40020102edbeffff\
                ffff0aff0aff0021ebebebebbced400201ffffffffffffffffff0aff00ffed0bd7424abced0bff002f0f080808daf423\
                249b9b9b9b9b";
-    let data: Vec<u8> = (0..hex.len() / 2)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
-        .collect();
-    let (cfg, sp) = config_from_byte(data[0], data[1]);
-    assert_eq!((cfg.levels, cfg.vcpus, cfg.mode.wp), (2, 1, false));
-    let mut g = Guest::boot(cfg, sp);
-    g.sweep_every = 0;
-    g.run_bytes(&data[2..], 64).unwrap();
+    let g = replay_guest_ops_hex(hex);
+    assert_eq!((g.cfg.levels, g.cfg.vcpus, g.cfg.mode.wp), (2, 1, false));
     checker::check_full(&g).unwrap();
 }
