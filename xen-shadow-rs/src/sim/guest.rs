@@ -569,35 +569,63 @@ impl Guest {
     ///   shadows it again), or
     /// * CR0.WP is clear and the guest maps it read-only (multi.c emulates
     ///   supervisor writes through read-only mappings when WP is clear).
+    ///
+    /// The second page's frame is what the guest's tables say now, or a
+    /// translation the vCPU cached and has not flushed (`second_cached`:
+    /// its `arch_tlb` entry before the access), which Xen's vTLB serves to
+    /// the emulator as the TLB would to the CPU.
     pub fn expected_livelock_crossing(
         &self,
         v: usize,
         acc: Access,
         first: &checker::Expect,
         second: &checker::Expect,
+        second_cached: &[(u64, u8)],
     ) -> bool {
         use super::oracle::Outcome;
-        let (
-            Outcome::Ok {
-                gpa: g1,
-                walked: w1,
-            },
-            Outcome::Ok {
-                gpa: g2,
-                walked: w2,
-            },
-        ) = (&first.outcome, &second.outcome)
+        let Outcome::Ok {
+            gpa: g1,
+            walked: w1,
+        } = &first.outcome
         else {
             return false;
         };
-        let t2 = self.sim.p2m(g2 >> PAGE_SHIFT).1;
-        let unmappable = !t2.is_ram() && !t2.is_discard_write();
+        let (now, w2): (Option<u64>, &[u64]) = match &second.outcome {
+            Outcome::Ok { gpa, walked } => (Some(gpa >> PAGE_SHIFT), walked),
+            _ => (None, &[]),
+        };
+        let served = vtlb_kinds_allowing(acc);
+        let unmappable = now
+            .into_iter()
+            .chain(
+                second_cached
+                    .iter()
+                    .filter(|(_, k)| k & served != 0)
+                    .map(|(f, _)| *f),
+            )
+            .any(|f| {
+                let t = self.sim.p2m(f).1;
+                !t.is_ram() && !t.is_discard_write()
+            });
         let on_walk = w1
             .iter()
             .chain(w2)
             .any(|a| a >> PAGE_SHIFT == g1 >> PAGE_SHIFT);
         let wp_off_read_only = !self.sim.cr3_and_mode(v).2.wp && !self.walk_writable(w1);
         !acc.user && acc.write && unmappable && (on_walk || wp_off_read_only)
+    }
+
+    /// Records that vCPU `v` translated the page of `va` for `acc` as
+    /// `e` says: the CPU (or Xen's vTLB) may cache it until the next flush.
+    fn remember(&mut self, v: usize, va: u64, acc: Access, e: &checker::Expect) {
+        if let super::oracle::Outcome::Ok { gpa, .. } = &e.outcome {
+            let entry = self.arch_tlb.entry((v, va >> PAGE_SHIFT)).or_default();
+            let page = gpa >> PAGE_SHIFT;
+            match entry.iter_mut().find(|(p, _)| *p == page) {
+                Some((_, k)) => *k |= kind_bit(acc),
+                None => entry.push((page, kind_bit(acc))),
+            }
+        }
     }
 
     /// Whether every entry of a walk (`walked`: the guest-physical
@@ -810,15 +838,7 @@ impl Guest {
                     .get(&(v, va >> PAGE_SHIFT))
                     .cloned()
                     .unwrap_or_default();
-                if let super::oracle::Outcome::Ok { gpa, .. } = &expect.outcome {
-                    // The CPU walked this translation: it may cache it.
-                    let e = self.arch_tlb.entry((v, va >> PAGE_SHIFT)).or_default();
-                    let page = gpa >> PAGE_SHIFT;
-                    match e.iter_mut().find(|(p, _)| *p == page) {
-                        Some((_, k)) => *k |= kind_bit(acc),
-                        None => e.push((page, kind_bit(acc))),
-                    }
-                }
+                self.remember(v, va, acc, &expect);
                 let before = checker::target_snapshot(self, &expect, va, bytes);
                 let mmio_before = self.sim.mmio_log().len();
                 // The frame a fast emulation of this write would go to.
@@ -837,12 +857,28 @@ impl Guest {
                 let last = va.wrapping_add(u64::from(width) - 1);
                 let second = (last >> PAGE_SHIFT != va >> PAGE_SHIFT)
                     .then(|| checker::expect(self, v, last & PAGE_MASK, acc));
+                // (What the vCPU had cached for the second page before this
+                // access, for the crossing livelock.)
+                let second_cached = self
+                    .arch_tlb
+                    .get(&(v, last >> PAGE_SHIFT))
+                    .cloned()
+                    .unwrap_or_default();
+                if let Some(e) = &second {
+                    self.remember(v, last, acc, e);
+                }
                 let seen = match self.access(v, va, acc, bytes, val) {
                     Err(Violation::NoProgress { .. })
                         if self.expected_livelock(v, acc, &expect)
                             || second.as_ref().is_some_and(|e| {
                                 self.expected_livelock(v, acc, e)
-                                    || self.expected_livelock_crossing(v, acc, &expect, e)
+                                    || self.expected_livelock_crossing(
+                                        v,
+                                        acc,
+                                        &expect,
+                                        e,
+                                        &second_cached,
+                                    )
                             }) =>
                     {
                         return checker::check_global(self);
