@@ -124,9 +124,10 @@ enum Tail {
     Mmio(u64),
 }
 
-/// What the locked part found: the walk and the frame behind it.
-struct Locked {
-    gw: GuestWalk,
+/// What the locked part found: the walk (in the caller's slot, not a
+/// copy) and the frame behind it.
+struct Locked<'w> {
+    gw: &'w GuestWalk,
     gfn: Gfn,
     gmfn: Mfn,
 }
@@ -219,6 +220,9 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
         u32::from(p.regs_ss(regs) & 3)
     };
 
+    // The walk's slot, filled by every (re)walk; the loop's result borrows
+    // the last walk from it.
+    let mut slot = MaybeUninit::uninit();
     let (tail, st) = 'rewalk: loop {
         let error_code = implicit_supervisor_pfec(p.regs_error_code(regs), cpl);
 
@@ -226,7 +230,6 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
         // against this version of the guest tables.
         let version = p.gtable_dirty_version(d);
         compiler_fence(Ordering::SeqCst);
-        let mut slot = MaybeUninit::uninit();
         let (walk_ok, gw) = sh_walk_guest_tables::<P, L>(p, v, va, error_code, &mut slot);
 
         p.regs_set_error_code(
@@ -369,7 +372,7 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
         drop(sl1); // releases the L1 shadow's mapping
 
         let ec = p.regs_error_code(regs);
-        let st = Locked { gw: *gw, gfn, gmfn };
+        let st = Locked { gw, gfn, gmfn };
 
         // Writes to page tables are emulated, unless the page is out of
         // sync and the write comes from the kernel.
@@ -382,7 +385,7 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
 
         // Device-model MMIO goes to the device model.
         if p2mt == P2mType::MmioDm {
-            break (Tail::Mmio(guest_walk_to_gpa::<L>(&st.gw)), st);
+            break (Tail::Mmio(guest_walk_to_gpa::<L>(st.gw)), st);
         }
 
         // Writes to read-only memory are dropped (the emulator skips the
@@ -429,7 +432,7 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
             if !p.guest_mode(regs) {
                 return not_a_shadow_fault::<P, L>(p, v, d, va, &st);
             }
-            audit_fault::<P, L>(p, v, &st.gw);
+            audit_fault::<P, L>(p, v, st.gw);
             p.sh_reset_early_unshadow(v);
             p.paging_unlock(d);
             p.put_gfn(d, st.gfn);
@@ -458,7 +461,7 @@ fn fast_path_l1_is_out_of_sync<P: Platform>(p: &P, v: P::Vcpu, va: u64) -> bool 
 
 /// `done:` (multi.c 2626-2632): the fault was fixed.
 fn done<P: Platform, L: GuestLevel>(p: &P, v: P::Vcpu, d: P::Dom, st: &Locked) -> i32 {
-    audit_fault::<P, L>(p, v, &st.gw);
+    audit_fault::<P, L>(p, v, st.gw);
     p.paging_unlock(d);
     p.put_gfn(d, st.gfn);
     EXCRET_FAULT_FIXED
@@ -473,7 +476,7 @@ fn not_a_shadow_fault<P: Platform, L: GuestLevel>(
     va: u64,
     st: &Locked,
 ) -> i32 {
-    audit_fault::<P, L>(p, v, &st.gw);
+    audit_fault::<P, L>(p, v, st.gw);
     p.sh_reset_early_unshadow(v);
     p.paging_unlock(d);
     p.put_gfn(d, st.gfn);
@@ -508,7 +511,7 @@ fn emulate_readonly<P: Platform, L: GuestLevel>(
     }
 
     // The emulated write takes the lock again when it touches the tables.
-    audit_fault::<P, L>(p, v, &st.gw);
+    audit_fault::<P, L>(p, v, st.gw);
     p.paging_unlock(d);
     p.put_gfn(d, st.gfn);
 
