@@ -648,14 +648,13 @@ impl Core for Xen {
         b
     }
 
-    // Named after Xen's get_unsafe(); a safe fn. SAFETY of its one unsafe
-    // block is given at the block.
+    // Named after Xen's get_unsafe(); a safe fn.  Its load has an
+    // exception-table entry (fast.rs) that turns a fault on `addr` (an
+    // unmapped linear-map slot: callers pass only linear-map addresses,
+    // never MMIO) into `None` instead of a host crash.
     #[inline(always)]
     fn get_unsafe_u64(&self, addr: u64) -> Option<u64> {
-        // SAFETY: the load has an exception-table entry (fast.rs), which
-        // turns a fault on `addr` (an unmapped linear-map slot: callers
-        // pass only linear-map addresses, never MMIO) into `None` instead
-        // of a host crash.
+        // SAFETY: a faulting, side-effect-free load, as said above.
         unsafe { fast::get_unsafe_u64(addr) }
     }
 

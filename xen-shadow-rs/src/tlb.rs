@@ -1,10 +1,10 @@
 //! multi.c blocks R and S (lines 2906-3074): the guest's INVLPG and the
 //! gva -> gfn translation.
 
-use crate::index::*;
-use crate::level::GuestLevel;
 use core::mem::MaybeUninit;
 
+use crate::index::*;
+use crate::level::GuestLevel;
 use crate::platform::Platform;
 use crate::types::*;
 use crate::walk::{guest_walk_to_gfn, sh_walk_guest_tables};
