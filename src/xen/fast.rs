@@ -186,27 +186,95 @@ pub unsafe fn vcpu_domain(v: *const vcpu) -> *mut domain {
     unsafe { (*v).domain }
 }
 
-/// `vtlb_insert(v, page, frame, pfec)` (shadow/private.h): the entry of
-/// slot `page % VTLB_ENTRIES` replaced under the vCPU's vTLB lock.
+// ---- the vCPU's vTLB (shadow/private.h) -----------------------------------
+//
+// An array of VTLB_ENTRIES slots that `sh_update_paging_modes` allocated,
+// read and written only under the vCPU's vtlb_lock, as by C's inlines.
+
+/// `vtlb_hash(page)`: the slot of `page` (below VTLB_ENTRIES, the array's
+/// length).
+#[inline(always)]
+fn vtlb_slot(page: u64) -> usize {
+    (page % k::VTLB_ENTRIES) as usize
+}
+
+/// Runs `f` on the vTLB array of `v` with its lock held.
 ///
 /// # Safety
 /// `v` must be a live vCPU in shadow mode, whose `vtlb` array
-/// `sh_update_paging_modes` allocated (as C assumes).
+/// `sh_update_paging_modes` allocated (as C assumes); `f` may touch only
+/// the array's VTLB_ENTRIES slots.
 #[inline(always)]
-pub unsafe fn vtlb_insert(v: *mut vcpu, page: u64, frame: u64, pfec: u32) {
-    // (The remainder is below VTLB_ENTRIES, the array's length.)
-    let slot = (page % k::VTLB_ENTRIES) as usize;
-    // SAFETY: forwarded to the caller; the slot is inside the array and
-    // written only under the lock, as by C's vtlb_insert and vtlb_flush.
+unsafe fn with_vtlb_locked<R>(v: *mut vcpu, f: impl FnOnce(*mut shadow_vtlb) -> R) -> R {
+    // SAFETY: forwarded to the caller.
     unsafe {
         let lock = addr_of_mut!((*v).arch.paging.vtlb_lock);
         spin_lock(lock);
-        (*v).arch.paging.vtlb.add(slot).write(shadow_vtlb {
-            page_number: page,
-            frame_number: frame,
-            pfec,
-        });
+        let r = f((*v).arch.paging.vtlb);
         _spin_unlock(lock);
+        r
+    }
+}
+
+/// `vtlb_insert(v, page, frame, pfec)`: the slot of `page` replaced.
+///
+/// # Safety
+/// As for [`with_vtlb_locked`].
+#[inline(always)]
+pub unsafe fn vtlb_insert(v: *mut vcpu, page: u64, frame: u64, pfec: u32) {
+    // SAFETY: forwarded to the caller; the slot is inside the array.
+    unsafe {
+        with_vtlb_locked(v, |t| {
+            t.add(vtlb_slot(page)).write(shadow_vtlb {
+                page_number: page,
+                frame_number: frame,
+                pfec,
+            })
+        })
+    }
+}
+
+/// `vtlb_lookup(v, va, pfec)`: the cached frame of `va`'s page if its slot
+/// holds it with at least the bits of `pfec` (any successful walk that had
+/// them), else INVALID_GFN.
+///
+/// # Safety
+/// As for [`with_vtlb_locked`].
+#[inline(always)]
+pub unsafe fn vtlb_lookup(v: *mut vcpu, va: u64, pfec: u32) -> u64 {
+    let page = va >> k::PAGE_SHIFT;
+    // SAFETY: forwarded to the caller; the slot is inside the array.
+    let e = unsafe { with_vtlb_locked(v, |t| t.add(vtlb_slot(page)).read()) };
+    if e.pfec != 0 && e.page_number == page && e.pfec & pfec == pfec {
+        e.frame_number
+    } else {
+        k::INVALID_GFN
+    }
+}
+
+/// `vtlb_flush(v)`: every slot cleared.
+///
+/// # Safety
+/// As for [`with_vtlb_locked`].
+#[inline(always)]
+pub unsafe fn vtlb_flush(v: *mut vcpu) {
+    // `rep stosq`, as GCC compiles C's memset of the array: the Rust
+    // `write_bytes` became a call to Xen's byte-wise memset (318
+    // instructions for these 312 bytes in the profile).
+    const QWORDS: usize = ::core::mem::size_of::<shadow_vtlb>() * k::VTLB_ENTRIES as usize / 8;
+    const _: () = assert!(::core::mem::size_of::<shadow_vtlb>() % 8 == 0);
+    // SAFETY: forwarded to the caller; the stores cover exactly the
+    // array's VTLB_ENTRIES slots.
+    unsafe {
+        with_vtlb_locked(v, |t| {
+            asm!(
+                "rep stosq",
+                inout("rcx") QWORDS => _,
+                inout("rdi") t => _,
+                in("rax") 0u64,
+                options(nostack, preserves_flags),
+            )
+        })
     }
 }
 
@@ -553,34 +621,6 @@ pub unsafe fn sp_backpointer(smfn: u64) -> u64 {
     }
 }
 
-/// `vtlb_flush(v)` (shadow/private.h): every slot cleared under the vCPU's
-/// vTLB lock.
-///
-/// # Safety
-/// As for [`vtlb_insert`].
-#[inline(always)]
-pub unsafe fn vtlb_flush(v: *mut vcpu) {
-    // SAFETY: forwarded to the caller; the array has VTLB_ENTRIES slots,
-    // written only under the lock.
-    unsafe {
-        let lock = addr_of_mut!((*v).arch.paging.vtlb_lock);
-        spin_lock(lock);
-        // `rep stosq`, as GCC compiles C's memset of the array: the Rust
-        // `write_bytes` became a call to Xen's byte-wise memset (318
-        // instructions for these 312 bytes in the profile).
-        const QWORDS: usize = ::core::mem::size_of::<shadow_vtlb>() * k::VTLB_ENTRIES as usize / 8;
-        const _: () = assert!(::core::mem::size_of::<shadow_vtlb>() % 8 == 0);
-        asm!(
-            "rep stosq",
-            inout("rcx") QWORDS => _,
-            inout("rdi") (*v).arch.paging.vtlb => _,
-            in("rax") 0u64,
-            options(nostack, preserves_flags),
-        );
-        _spin_unlock(lock);
-    }
-}
-
 /// The address of `sh_linear_lN_table(v)` (shadow/types.h), N = 1..=4, 0
 /// for any other N.  PV vCPUs reach their shadows through the shadow's own
 /// self-map, HVM vCPUs through the monitor table's linear map; the choice
@@ -787,32 +827,6 @@ pub unsafe fn sh_reset_early_unshadow(v: *mut vcpu) {
     const _: () = assert!(k::SHOPT_EARLY_UNSHADOW_ON == 1);
     // SAFETY: forwarded to the caller.
     unsafe { (*v).arch.paging.shadow.last_emulated_mfn_for_unshadow = k::INVALID_MFN }
-}
-
-/// `vtlb_lookup(v, va, pfec)` (shadow/private.h): the cached frame of
-/// `va`'s page if its slot holds it with at least the bits of `pfec`
-/// (any successful walk that had them), else INVALID_GFN.
-///
-/// # Safety
-/// As for [`vtlb_insert`].
-#[inline(always)]
-pub unsafe fn vtlb_lookup(v: *mut vcpu, va: u64, pfec: u32) -> u64 {
-    let page = va >> k::PAGE_SHIFT;
-    // (The remainder is below VTLB_ENTRIES, the array's length.)
-    let slot = (page % k::VTLB_ENTRIES) as usize;
-    // SAFETY: forwarded to the caller; the slot is inside the array and
-    // read under the lock.
-    unsafe {
-        let lock = addr_of_mut!((*v).arch.paging.vtlb_lock);
-        spin_lock(lock);
-        let e = (*v).arch.paging.vtlb.add(slot).read();
-        _spin_unlock(lock);
-        if e.pfec != 0 && e.page_number == page && e.pfec & pfec == pfec {
-            e.frame_number
-        } else {
-            k::INVALID_GFN
-        }
-    }
 }
 
 /// `put_gfn(d, gfn)` (asm/p2m.h): nothing for a domain without a
