@@ -506,9 +506,8 @@ impl Guest {
     /// (`emulate_gva_to_mfn`: BAD_GFN_TO_MFN) and fails.  C does the same.
     ///
     /// And a third way to the same failed emulation: a supervisor write
-    /// that crosses from a top-level table in use into a page that is
-    /// neither RAM nor discard-write (`second`: what the oracle says of
-    /// the access's second page).  The write to the table is emulated, the
+    /// that crosses from a top-level table in use into a page the emulator
+    /// cannot map (`second_no_ram`, [`Guest::second_page_without_ram`]).  The write to the table is emulated, the
     /// emulator cannot map the second page, and the failure unshadows the
     /// table with `all` (`shadow_remove_all_shadows`).  C does the same;
     /// a table not in use livelocks instead
@@ -517,7 +516,7 @@ impl Guest {
         &self,
         acc: Access,
         e: &checker::Expect,
-        second: Option<&checker::Expect>,
+        second_no_ram: bool,
         fast_emul: Option<Mfn>,
     ) -> bool {
         let Some(why) = self.sim.crashed() else {
@@ -544,23 +543,45 @@ impl Guest {
         let user_write_to_top = acc.user && acc.write && top(m);
         let failed_fast_emulation =
             !acc.user && acc.write && !t.is_ram() && fast_emul.is_some_and(top);
-        let crossing_into_no_ram = !acc.user
-            && acc.write
-            && top(m)
-            && second.is_some_and(|e2| match e2.outcome {
-                super::oracle::Outcome::Ok { gpa: g2, .. } => {
-                    let t2 = self.sim.p2m(g2 >> PAGE_SHIFT).1;
-                    !t2.is_ram() && !t2.is_discard_write()
-                }
-                _ => false,
-            });
+        let crossing_into_no_ram = !acc.user && acc.write && second_no_ram && top(m);
         user_write_to_top || failed_fast_emulation || crossing_into_no_ram
+    }
+
+    /// Whether the emulator's translation of an access's second page
+    /// (`second`: what the oracle says of it) may give a frame it cannot
+    /// map for writing (no RAM, or MMIO; `emulate_gva_to_mfn`:
+    /// BAD_GFN_TO_MFN).  The frame is what the guest's tables say now, or
+    /// a translation the vCPU cached and has not flushed (`cached`: its
+    /// `arch_tlb` entry before the access), which Xen's vTLB serves to the
+    /// emulator as the TLB would to the CPU.
+    pub fn second_page_without_ram(
+        &self,
+        acc: Access,
+        second: &checker::Expect,
+        cached: &[(u64, u8)],
+    ) -> bool {
+        let now = match &second.outcome {
+            super::oracle::Outcome::Ok { gpa, .. } => Some(gpa >> PAGE_SHIFT),
+            _ => None,
+        };
+        let served = vtlb_kinds_allowing(acc);
+        now.into_iter()
+            .chain(
+                cached
+                    .iter()
+                    .filter(|(_, k)| k & served != 0)
+                    .map(|(f, _)| *f),
+            )
+            .any(|f| {
+                let t = self.sim.p2m(f).1;
+                !t.is_ram() && !t.is_discard_write()
+            })
     }
 
     /// A livelock of page-crossing writes, in C as in the port: a
     /// supervisor write whose first page is emulated and whose second page
-    /// is not RAM (no frame, or MMIO).  The emulator cannot map the second
-    /// page (`emulate_gva_to_mfn`: BAD_GFN_TO_MFN), so the emulation fails,
+    /// the emulator cannot map (`second_no_ram`,
+    /// [`Guest::second_page_without_ram`]), so the emulation fails,
     /// the fault handler unshadows the first page and reports the fault
     /// fixed, and the retry is emulated again.  The first page's write is
     /// emulated every time when
@@ -569,18 +590,13 @@ impl Guest {
     ///   shadows it again), or
     /// * CR0.WP is clear and the guest maps it read-only (multi.c emulates
     ///   supervisor writes through read-only mappings when WP is clear).
-    ///
-    /// The second page's frame is what the guest's tables say now, or a
-    /// translation the vCPU cached and has not flushed (`second_cached`:
-    /// its `arch_tlb` entry before the access), which Xen's vTLB serves to
-    /// the emulator as the TLB would to the CPU.
     pub fn expected_livelock_crossing(
         &self,
         v: usize,
         acc: Access,
         first: &checker::Expect,
         second: &checker::Expect,
-        second_cached: &[(u64, u8)],
+        second_no_ram: bool,
     ) -> bool {
         use super::oracle::Outcome;
         let Outcome::Ok {
@@ -590,29 +606,16 @@ impl Guest {
         else {
             return false;
         };
-        let (now, w2): (Option<u64>, &[u64]) = match &second.outcome {
-            Outcome::Ok { gpa, walked } => (Some(gpa >> PAGE_SHIFT), walked),
-            _ => (None, &[]),
+        let w2: &[u64] = match &second.outcome {
+            Outcome::Ok { walked, .. } => walked,
+            _ => &[],
         };
-        let served = vtlb_kinds_allowing(acc);
-        let unmappable = now
-            .into_iter()
-            .chain(
-                second_cached
-                    .iter()
-                    .filter(|(_, k)| k & served != 0)
-                    .map(|(f, _)| *f),
-            )
-            .any(|f| {
-                let t = self.sim.p2m(f).1;
-                !t.is_ram() && !t.is_discard_write()
-            });
         let on_walk = w1
             .iter()
             .chain(w2)
             .any(|a| a >> PAGE_SHIFT == g1 >> PAGE_SHIFT);
         let wp_off_read_only = !self.sim.cr3_and_mode(v).2.wp && !self.walk_writable(w1);
-        !acc.user && acc.write && unmappable && (on_walk || wp_off_read_only)
+        !acc.user && acc.write && second_no_ram && (on_walk || wp_off_read_only)
     }
 
     /// Records that vCPU `v` translated the page of `va` for `acc` as
@@ -857,13 +860,12 @@ impl Guest {
                 let last = va.wrapping_add(u64::from(width) - 1);
                 let second = (last >> PAGE_SHIFT != va >> PAGE_SHIFT)
                     .then(|| checker::expect(self, v, last & PAGE_MASK, acc));
-                // (What the vCPU had cached for the second page before this
-                // access, for the crossing livelock.)
-                let second_cached = self
-                    .arch_tlb
-                    .get(&(v, last >> PAGE_SHIFT))
-                    .cloned()
-                    .unwrap_or_default();
+                // (Judged on what the vCPU had cached for the second page
+                // before this access.)
+                let second_no_ram = second.as_ref().is_some_and(|e| {
+                    let cached = self.arch_tlb.get(&(v, last >> PAGE_SHIFT));
+                    self.second_page_without_ram(acc, e, cached.map_or(&[], |c| c.as_slice()))
+                });
                 if let Some(e) = &second {
                     self.remember(v, last, acc, e);
                 }
@@ -877,7 +879,7 @@ impl Guest {
                                         acc,
                                         &expect,
                                         e,
-                                        &second_cached,
+                                        second_no_ram,
                                     )
                             }) =>
                     {
@@ -885,7 +887,7 @@ impl Guest {
                     }
                     r => r?,
                 };
-                if self.expected_crash(acc, &expect, second.as_ref(), fast_emul) {
+                if self.expected_crash(acc, &expect, second_no_ram, fast_emul) {
                     self.dead = true;
                     return Ok(());
                 }
