@@ -278,17 +278,9 @@ impl Boot {
             self.guest_args
         );
         let start = Instant::now();
-        let mut child = Command::new("qemu-system-x86_64")
-            .args(["-accel", "tcg", "-m", "512", "-smp", cpus, "-no-reboot"])
-            .args(["-display", "none", "-monitor", "none", "-serial", "stdio"])
+        let mut child = qemu_xen("512", cpus, &self.xen, &append, &initrd)
+            .args(["-serial", "stdio"])
             .args(&self.qemu_extra)
-            .arg("-kernel")
-            .arg(&self.xen)
-            .arg("-append")
-            .arg(&append)
-            .arg("-initrd")
-            .arg(&initrd)
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -755,4 +747,19 @@ mod tests {
         assert!(compare_verdicts(r, "test a: PASS\n").is_err());
         assert!(compare_verdicts("", "").is_err());
     }
+}
+
+/// QEMU booting the hypervisor `xen` (TCG, `mem` MiB, `cpus` vCPUs, no
+/// display, monitor or reboot) with command line `append` and the
+/// modules of `initrd` (QEMU's "file args,file args" list); no stdin.
+/// Callers add the serial port, their own options and stdout/stderr.
+pub fn qemu_xen(mem: &str, cpus: &str, xen: &Path, append: &str, initrd: &str) -> Command {
+    let mut c = Command::new("qemu-system-x86_64");
+    c.args(["-accel", "tcg", "-m", mem, "-smp", cpus, "-no-reboot"])
+        .args(["-display", "none", "-monitor", "none"])
+        .arg("-kernel")
+        .arg(xen)
+        .args(["-append", append, "-initrd", initrd])
+        .stdin(Stdio::null());
+    c
 }

@@ -346,16 +346,8 @@ pub fn run_case(
         dom0.initramfs.display()
     );
     let start = Instant::now();
-    let mut child = Command::new("qemu-system-x86_64")
-        .args(["-accel", "tcg", "-m", "768", "-smp", "1", "-no-reboot"])
-        .args(["-display", "none", "-monitor", "none", "-serial", "stdio"])
-        .arg("-kernel")
-        .arg(xen.join("xen"))
-        .arg("-append")
-        .arg(append)
-        .arg("-initrd")
-        .arg(&initrd)
-        .stdin(Stdio::null())
+    let mut child = crate::harness::qemu_xen("768", "1", &xen.join("xen"), &append, &initrd)
+        .args(["-serial", "stdio"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

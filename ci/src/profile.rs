@@ -127,20 +127,11 @@ fn trace(
     );
     let initrd = format!("{} mode={} bench={op}", guest.display(), mode.guest_mode());
     let serial = out.with_extension("serial");
-    let mut qemu = Command::new("qemu-system-x86_64")
-        .args(["-accel", "tcg", "-m", "1600", "-smp", "1", "-no-reboot"])
-        .args(["-display", "none", "-monitor", "none"])
+    let mut qemu = harness::qemu_xen("1600", "1", &xen_dir.join("xen"), &append, &initrd)
         .arg("-serial")
         .arg(format!("file:{}", serial.display()))
         .args(["-icount", "shift=0,sleep=off", "-S", "-gdb"])
         .arg(format!("tcp::{port}"))
-        .arg("-kernel")
-        .arg(xen_dir.join("xen"))
-        .arg("-append")
-        .arg(&append)
-        .arg("-initrd")
-        .arg(&initrd)
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
