@@ -198,11 +198,6 @@ pub fn kind_bit(acc: Access) -> u8 {
     1 << (u8::from(acc.write) | (u8::from(acc.user) << 1) | (u8::from(acc.fetch) << 2))
 }
 
-/// The access kinds whose success through a translation shows that `acc`
-/// is allowed through it too: `acc` itself and, for a read (not a fetch),
-/// the write of the same privilege (a write needs all a read of the same
-/// privilege needs: present, U/S, SMAP; and more: R/W, D).  A TLB entry
-/// a write filled serves later reads.
 /// The access kinds a cached translation may have been filled by and still
 /// serve `acc` from Xen's vTLB: C's `vtlb_lookup` (shadow/private.h, the
 /// port calls the same) takes an entry whenever the lookup's error code is
@@ -223,6 +218,11 @@ pub fn vtlb_kinds_allowing(acc: Access) -> u8 {
     k
 }
 
+/// The access kinds whose success through a translation shows that `acc`
+/// is allowed through it too: `acc` itself and, for a read (not a fetch),
+/// the write of the same privilege (a write needs all a read of the same
+/// privilege needs: present, U/S, SMAP; and more: R/W, D).  A TLB entry
+/// a write filled serves later reads.
 pub fn kinds_allowing(acc: Access) -> u8 {
     let mut k = kind_bit(acc);
     if !acc.write && !acc.fetch {
