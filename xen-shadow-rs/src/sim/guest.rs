@@ -494,7 +494,8 @@ impl Guest {
     /// writes (`sh_remove_shadows(.., all)`), a top level in use cannot be
     /// unshadowed, and "can't find all shadows" crashes the domain (the
     /// same in C).  Only a guest that maps its own top-level table
-    /// user-writable gets there.
+    /// user-writable gets there, possibly as the second page of a
+    /// page-crossing write.
     ///
     /// The same unshadow, hence the same crash, follows a failed fast
     /// emulation (multi.c `early_emulation`, "emulator failure,
@@ -887,7 +888,13 @@ impl Guest {
                     }
                     r => r?,
                 };
-                if self.expected_crash(acc, &expect, second_no_ram, fast_emul) {
+                // (A user write's crash may come from either page, as the
+                // livelocks may.)
+                if self.expected_crash(acc, &expect, second_no_ram, fast_emul)
+                    || second
+                        .as_ref()
+                        .is_some_and(|e| self.expected_crash(acc, e, false, None))
+                {
                     self.dead = true;
                     return Ok(());
                 }

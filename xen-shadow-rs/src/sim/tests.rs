@@ -1052,3 +1052,29 @@ fn fuzz_9eba0185_crossing_write_into_stale_no_ram_translation() {
     assert_eq!((g.cfg.levels, g.cfg.vcpus, g.cfg.mode.wp), (2, 1, false));
     checker::check_full(&g).unwrap();
 }
+
+/// Fuzz finding guest_ops crash-2d2eada3 (after 4.7 M executions at
+/// 334683d; PAE guest, direct map as a user-writable superpage), accepted
+/// as C 4.17's behaviour: a user write crossing into the page of an L2
+/// that the PDPTEs name (a top level in use).  Its first page takes the
+/// bytes; the second faults, user-mode page-table writes unshadow with
+/// `all`, the top-level shadow in use cannot go, and "can't find all
+/// shadows" crashes the domain: the crash of
+/// `Guest::expected_crash`'s user write to a top level, through the
+/// access's second page.
+#[test]
+fn fuzz_2d2eada3_user_write_crossing_into_a_top_level_table() {
+    let hex = "979797977c00000097ffffffffffffffffffffffff333333333333333333333333333333f3f3f3f3f3f3f3f3f3f3f3f3\
+               f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3f3333333333333333333333333333333333333332b333333\
+               333333333333333333333333333333333333333333333333332f2f7e2f2f333333333333333333333333333333333333\
+               331d1d9affff00000d9a6969691d1d1d1d1d1d9affff00000d9a6969691d1d1d1d1d1d9affff00000d9a5e407c696969\
+               691d1d1d1d33333333000000003387878733333387";
+    let g = replay_guest_ops_hex(hex);
+    assert_eq!(g.cfg.levels, 3);
+    assert!(g.dead);
+    assert_eq!(
+        g.sim.crashed(),
+        Some("sh_remove_shadows: can't find all shadows")
+    );
+    checker::check_full(&g).unwrap();
+}
