@@ -231,6 +231,23 @@ impl Mmu {
         }
     }
 
+    #[cfg(target_arch = "x86_64")]
+    /// PV: write an entry that maps a frame of domain `dom` (`val` holds
+    /// that frame's machine address and the flags).
+    pub fn write_foreign(&self, s: Slot, val: u64, dom: u16) -> Result<(), Error> {
+        let req = xen::MmuUpdate {
+            ptr: (self.addr_field(s.table) + (s.index * 8) as u64) | xen::MMU_NORMAL_PT_UPDATE,
+            val,
+        };
+        match xen::mmu_update_foreign(&[req], dom) {
+            (0, 1) => Ok(()),
+            (rc, _) => Err(Error::Hypercall {
+                what: "mmu_update (foreign)",
+                rc,
+            }),
+        }
+    }
+
     /// Write an entry with a plain store.  For PV the table is mapped
     /// read-only, so this faults into Xen's writable-pagetable emulation
     /// (VMASST_TYPE_writable_pagetables must be on).

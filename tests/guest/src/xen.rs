@@ -29,6 +29,8 @@ pub const DOMID_SELF: usize = 0x7ff0;
 
 pub const CONSOLEIO_WRITE: usize = 0;
 pub const XENVER_VERSION: usize = 0;
+#[cfg(target_arch = "x86_64")]
+pub const SCHEDOP_YIELD: usize = 0;
 pub const SCHEDOP_SHUTDOWN: usize = 2;
 
 /// `SHUTDOWN_*` reasons (sched.h).  For the hardware domain Xen maps
@@ -229,6 +231,28 @@ pub fn mmu_update(reqs: &[MmuUpdate]) -> (isize, u32) {
         0,
     );
     (rc, done)
+}
+
+#[cfg(target_arch = "x86_64")]
+/// `HYPERVISOR_mmu_update` with `foreigndom`: the new entries may map
+/// frames of domain `dom` (dom0 only).  Returns as [`mmu_update`].
+pub fn mmu_update_foreign(reqs: &[MmuUpdate], dom: u16) -> (isize, u32) {
+    let mut done: u32 = 0;
+    let rc = hypercall(
+        nr::MMU_UPDATE,
+        reqs.as_ptr() as usize,
+        reqs.len(),
+        &mut done as *mut u32 as usize,
+        dom as usize,
+        0,
+    );
+    (rc, done)
+}
+
+#[cfg(target_arch = "x86_64")]
+/// `SCHEDOP_yield`: let another runnable vCPU have this CPU.
+pub fn sched_yield() {
+    hypercall(nr::SCHED_OP, SCHEDOP_YIELD, 0, 0, 0, 0);
 }
 
 pub fn mmuext_op(ops: &[MmuExtOp]) -> isize {

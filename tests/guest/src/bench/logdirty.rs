@@ -14,7 +14,7 @@ use crate::arch;
 use crate::frames;
 use crate::global::Global;
 
-const HYPERVISOR_MEMORY_OP: usize = 12;
+pub(super) const HYPERVISOR_MEMORY_OP: usize = 12;
 const HYPERVISOR_DOMCTL: usize = 36;
 const INTERFACE_VERSION: u32 = 0x15;
 
@@ -25,15 +25,15 @@ const DOMCTL_MAX_VCPUS: u32 = 15;
 const CDF_HVM: u32 = 1;
 const EMU_LAPIC: u32 = 1;
 const SHADOW_OP_OFF: u32 = 0;
-const SHADOW_OP_CLEAN: u32 = 11;
-const SHADOW_OP_ENABLE_LOGDIRTY: u32 = 2;
-const XENMEM_POPULATE_PHYSMAP: usize = 6;
+pub(super) const SHADOW_OP_CLEAN: u32 = 11;
+pub(super) const SHADOW_OP_ENABLE_LOGDIRTY: u32 = 2;
+pub(super) const XENMEM_POPULATE_PHYSMAP: usize = 6;
 /// 2 MiB extents.
 const EXTENT_ORDER: u32 = 9;
 
 /// `struct xen_domctl`: 16-byte header, 128-byte union.
 #[repr(C, align(8))]
-struct Domctl {
+pub(super) struct Domctl {
     cmd: u32,
     version: u32,
     domain: u16,
@@ -42,7 +42,7 @@ struct Domctl {
 }
 
 impl Domctl {
-    fn new(cmd: u32, domain: u16) -> Domctl {
+    pub(super) fn new(cmd: u32, domain: u16) -> Domctl {
         Domctl {
             cmd,
             version: INTERFACE_VERSION,
@@ -51,18 +51,18 @@ impl Domctl {
             u: [0; 128],
         }
     }
-    fn put32(&mut self, off: usize, v: u32) {
+    pub(super) fn put32(&mut self, off: usize, v: u32) {
         if let Some(b) = self.u.get_mut(off..off + 4) {
             b.copy_from_slice(&v.to_le_bytes());
         }
     }
-    fn put64(&mut self, off: usize, v: u64) {
+    pub(super) fn put64(&mut self, off: usize, v: u64) {
         if let Some(b) = self.u.get_mut(off..off + 8) {
             b.copy_from_slice(&v.to_le_bytes());
         }
     }
     #[inline(always)]
-    fn call(&mut self) -> isize {
+    pub(super) fn call(&mut self) -> isize {
         // SAFETY: `self` is a live, correctly laid out `struct xen_domctl`;
         // Xen copies it in and out.
         unsafe { arch::xen_hypercall(HYPERVISOR_DOMCTL, self as *mut Domctl as usize, 0, 0, 0, 0) }
@@ -71,12 +71,12 @@ impl Domctl {
 
 /// `struct xen_memory_reservation` (64-bit layout).
 #[repr(C)]
-struct Reservation {
-    extent_start: u64,
-    nr_extents: u64,
-    extent_order: u32,
-    mem_flags: u32,
-    domid: u16,
+pub(super) struct Reservation {
+    pub(super) extent_start: u64,
+    pub(super) nr_extents: u64,
+    pub(super) extent_order: u32,
+    pub(super) mem_flags: u32,
+    pub(super) domid: u16,
 }
 
 /// Domains made so far: (MiB, domid).
@@ -85,24 +85,29 @@ static DOMS: Global<[(u64, u16); 2]> = Global::new([(0, 0); 2]);
 static BITMAP: Global<u64> = Global::new(0);
 const BITMAP_FRAMES: usize = 8;
 
-fn fail(what: &str, rc: isize) -> Problem {
+pub(super) fn fail(what: &str, rc: isize) -> Problem {
     Problem::Fail(super::Msg::new(format_args!("{} rc={}", what, rc)))
 }
 
-fn create(mib: u64) -> Result<u16, Problem> {
+/// A new, paused domain with one vCPU and room for `max_kib` of memory:
+/// HVM (with an emulated local APIC, as the toolstack makes for a PVH
+/// guest) or 64-bit PV.
+pub(super) fn create_domain(hvm: bool, max_kib: u64) -> Result<u16, Problem> {
     let mut d = Domctl::new(DOMCTL_CREATEDOMAIN, 0);
     // struct xen_domctl_createdomain: ssidref (0), handle[16] (4), flags
     // (20), iommu_opts (24), max_vcpus (28), max_evtchn_port (32),
     // max_grant_frames (36), max_maptrack_frames (40), grant_opts (44),
     // vmtrace_size (48), cpupool_id (52), arch.emulation_flags (56),
     // arch.misc_flags (60).
-    d.put32(20, CDF_HVM);
+    if hvm {
+        d.put32(20, CDF_HVM);
+        d.put32(56, EMU_LAPIC);
+    }
     d.put32(28, 1);
     d.put32(32, 63);
     d.put32(36, u32::MAX); // -1: Xen's default
     d.put32(40, u32::MAX); // -1: Xen's default
     d.put32(44, 1); // grant table version 1
-    d.put32(56, EMU_LAPIC);
     let rc = d.call();
     if rc != 0 {
         return Err(fail("createdomain", rc));
@@ -115,11 +120,16 @@ fn create(mib: u64) -> Result<u16, Problem> {
         return Err(fail("max_vcpus", rc));
     }
     let mut m = Domctl::new(DOMCTL_MAX_MEM, dom);
-    m.put64(0, mib * 1024 + 1024);
+    m.put64(0, max_kib);
     let rc = m.call();
     if rc != 0 {
         return Err(fail("max_mem", rc));
     }
+    Ok(dom)
+}
+
+fn create(mib: u64) -> Result<u16, Problem> {
+    let dom = create_domain(true, mib * 1024 + 1024)?;
     // Guest frame numbers of the extents, in one frame (up to 512).
     let list = frames::alloc();
     let n = (mib >> 1) as usize;
@@ -169,7 +179,7 @@ fn domain(mib: u64) -> Result<u16, Problem> {
     Ok(id)
 }
 
-fn bitmap() -> Result<u64, Problem> {
+pub(super) fn bitmap() -> Result<u64, Problem> {
     if BITMAP.get() == 0 {
         let first = frames::alloc();
         for i in 1..BITMAP_FRAMES as u64 {
@@ -184,12 +194,29 @@ fn bitmap() -> Result<u64, Problem> {
 }
 
 #[inline(always)]
-fn shadow_op(dom: u16, op: u32, bitmap: u64, pages: u64) -> isize {
+pub(super) fn shadow_op(dom: u16, op: u32, bitmap: u64, pages: u64) -> isize {
     let mut d = Domctl::new(DOMCTL_SHADOW_OP, dom);
     d.put32(0, op);
     d.put64(16, bitmap);
     d.put64(24, pages);
     d.call()
+}
+
+/// CLEAN with the dirty bitmap copied to `bitmap` (`pages` bits); returns
+/// Xen's code and the number of pages it reported dirty
+/// (`stats.dirty_count`).
+pub(super) fn clean_counted(dom: u16, bitmap: u64, pages: u64) -> (isize, u32) {
+    let mut d = Domctl::new(DOMCTL_SHADOW_OP, dom);
+    d.put32(0, SHADOW_OP_CLEAN);
+    d.put64(16, bitmap);
+    d.put64(24, pages);
+    let rc = d.call();
+    // struct xen_domctl_shadow_op_stats at 32: fault_count, dirty_count.
+    let mut n = [0u8; 4];
+    if let Some(b) = d.u.get(36..40) {
+        n.copy_from_slice(b);
+    }
+    (rc, u32::from_le_bytes(n))
 }
 
 fn enable(b: &mut Bench, out: &mut [u64], mib: u64) -> Result<(), Problem> {

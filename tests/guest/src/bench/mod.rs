@@ -30,6 +30,8 @@ use crate::Mode;
 use core::fmt;
 
 #[cfg(target_arch = "x86_64")]
+mod dirty;
+#[cfg(target_arch = "x86_64")]
 mod logdirty;
 mod ops;
 
@@ -103,6 +105,8 @@ pub struct Bench {
     /// Address spaces for the CR3 benchmarks (top-level table addresses).
     roots: [u64; 64],
     nroots: usize,
+    /// The empty window (what the harness subtracts from every figure).
+    pub base: u64,
 }
 
 impl Bench {
@@ -146,6 +150,10 @@ fn hvm(m: Mode) -> bool {
 }
 fn hvm_or_pv64(m: Mode) -> bool {
     !m.is_pv() || m == Mode::Pv64
+}
+#[cfg(target_arch = "x86_64")]
+fn pv64(m: Mode) -> bool {
+    m == Mode::Pv64
 }
 
 const OPS: &[Op] = &[
@@ -255,6 +263,13 @@ const OPS: &[Op] = &[
         samples: 8,
         run: logdirty::clean_1g,
     },
+    #[cfg(target_arch = "x86_64")]
+    Op {
+        name: "logdirty_dirty_page",
+        applies: pv64,
+        samples: dirty::PAGES,
+        run: dirty::dirty_page,
+    },
 ];
 
 /// Median of `v` (sorts it in place; upper median for even lengths).
@@ -318,6 +333,7 @@ pub fn run(mode: Mode, mmu: Mmu) -> ! {
         data: [0; 2],
         roots: [0; 64],
         nroots: 0,
+        base: 0,
     };
     let n = OPS.iter().filter(|o| selected(o, mode)).count();
     println!("running {} benchmarks in mode {}", n, mode);
@@ -332,6 +348,7 @@ pub fn run(mode: Mode, mmu: Mmu) -> ! {
         Ok(f) => f.med,
         Err(_) => 0,
     };
+    b.base = base;
     println!("bench empty-window mode={} insns={}", mode, base);
     for op in OPS.iter().filter(|o| selected(o, mode)) {
         report::start(op.name);
