@@ -82,9 +82,16 @@ impl Symbols {
     }
 }
 
+/// Operations whose window is in code the benchmark dom0 copies into a
+/// domU it runs (`tests/guest/src/bench/dirty.rs`): the symbol that starts
+/// that code in the guest image, and the domU virtual address it runs at.
+const DOMU_CODE: &[(&str, &str, u64)] = &[("logdirty_dirty_page", "domu_blob_start", 0x4000)];
+
 /// The guest's RDTSC addresses inside function `func` (demangled name
-/// ending in `::func`), from its disassembly.
-fn rdtscs(guest: &Path, func: &str) -> Result<Vec<u64>> {
+/// `func` or ending in `::func`), from its disassembly, relocated by
+/// `reloc` = (where `func` starts in the image, where it runs) for code
+/// that runs elsewhere.
+fn rdtscs(guest: &Path, func: &str, reloc: Option<u64>) -> Result<Vec<u64>> {
     let dis = setup::output(
         Command::new("objdump")
             .args(["-d", "--no-show-raw-insn", "-C"])
@@ -92,13 +99,21 @@ fn rdtscs(guest: &Path, func: &str) -> Result<Vec<u64>> {
     )?;
     let mut inside = false;
     let mut found = Vec::new();
+    let mut base = 0;
     for l in dis.lines() {
-        if let Some(name) = l.strip_suffix(">:") {
-            let name = name.split_once('<').map_or("", |x| x.1);
-            inside = name.ends_with(&format!("::{func}"));
+        if let Some(head) = l.strip_suffix(">:") {
+            let (addr, name) = head.split_once(" <").unwrap_or(("", ""));
+            inside = name == func || name.ends_with(&format!("::{func}"));
+            if inside {
+                base = u64::from_str_radix(addr.trim(), 16).map_err(|e| e.to_string())?;
+            }
         } else if inside && l.trim_end().ends_with("rdtsc") {
             let addr = l.trim().split(':').next().unwrap_or("");
-            found.push(u64::from_str_radix(addr, 16).map_err(|e| e.to_string())?);
+            let a = u64::from_str_radix(addr, 16).map_err(|e| e.to_string())?;
+            found.push(match reloc {
+                Some(to) => a - base + to,
+                None => a,
+            });
         }
     }
     if found.len() < 2 {
@@ -204,9 +219,12 @@ pub fn profile(args: &[String]) -> Result {
     let mode = Mode::parse(mode)?;
     // The guest function holding the window: the operation's name without
     // a size suffix (cr3_switch16 -> cr3_switch, pte_burst32 -> pte_burst).
-    let func = func.unwrap_or_else(|| {
-        op.trim_end_matches(|c: char| c.is_ascii_digit())
-            .to_string()
+    let domu = DOMU_CODE.iter().find(|d| d.0 == op.as_str());
+    let func = func.unwrap_or_else(|| match domu {
+        Some(d) => d.1.to_string(),
+        None => op
+            .trim_end_matches(|c: char| c.is_ascii_digit())
+            .to_string(),
     });
 
     setup::setup()?;
@@ -218,7 +236,7 @@ pub fn profile(args: &[String]) -> Result {
         .get(mode.guest_mode())
         .ok_or_else(|| format!("no guest kernel for {}", mode.name()))?
         .clone();
-    let marks = rdtscs(&guest, &func)?;
+    let marks = rdtscs(&guest, &func, domu.map(|d| d.2))?;
     // The window opens at RDTSC number `start` in address order (the
     // compiler may place the loop's closing RDTSC first, as in `invlpg`:
     // then `--start 1`) and closes at any other.
