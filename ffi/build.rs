@@ -231,6 +231,13 @@ const CONSTS: &[(&str, &str)] = &[
         "SH_LINEAR_L4_HVM",
         "__linear_l3_table + l3_linear_offset(SH_LINEAR_PT_VIRT_START)",
     ),
+    // The per-CPU block at the top of each stack (asm/current.h) and the
+    // recursive spin lock's count/owner word (xen/spinlock.h: the 16-bit
+    // bitfield unit right after the ticket pair; xen_shadow_rs_init checks
+    // this layout at boot against C's own accessors).
+    ("STACK_SIZE", "STACK_SIZE"),
+    ("SPINLOCK_CPU_BITS", "SPINLOCK_CPU_BITS"),
+    ("SPINLOCK_RECURSE_OFF", "sizeof(spinlock_tickets_t)"),
     // CPU feature numbers for alternatives (asm/cpufeatures.h).
     (
         "X86_FEATURE_SC_NO_BRANCH_HARDEN",

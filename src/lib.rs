@@ -49,6 +49,12 @@ pub extern "C" fn xen_shadow_rs_init() {
         xen_printk!("xen-shadow-rs: get_unsafe() exception-table entry does not work\n");
         xen_bug!();
     }
+    // The inline paging lock's view of the spin lock's recursion word and
+    // of the per-CPU lock order (src/xen/fast.rs).
+    if !xen::fast::check_lock_layout() {
+        xen_printk!("xen-shadow-rs: inline paging lock: spin lock or per-CPU layout differs from C's\n");
+        xen_bug!();
+    }
     if cfg!(feature = "break-logdirty") {
         xen_printk!(
             "Log-dirty: DEMONSTRATION BUILD (feature break-logdirty): the dirty bit of every pfn with pfn % 61 == 7 is lost\n"

@@ -482,33 +482,43 @@ void xsr_oos_fixup_add(struct domain *d, unsigned long gmfn,
 
 /* ---- locks (mm-locks.h: lock-level checks, locker recorded) ------------- */
 
-/* `paging_lock(d)`. */
+/*
+ * `paging_lock(d)`.  The paging lock is inline in Rust (src/xen/fast.rs);
+ * it calls this only where C's own code reports an error: a lock-order
+ * violation (printk and BUG()) or a non-recursive lock already held by
+ * this CPU (panic with the holder's name).
+ */
 void xsr_paging_lock(struct domain *d);
 void xsr_paging_lock(struct domain *d)
 {
     paging_lock(d);
 }
 
-/* `paging_lock_recursive(d)`. */
-void xsr_paging_lock_recursive(struct domain *d);
-void xsr_paging_lock_recursive(struct domain *d)
+/*
+ * Boot-time check of the inline paging lock (src/xen/fast.rs): a lock whose
+ * recurse_cpu and recurse_cnt C sets to known values, and this CPU's
+ * mm_lock_level as C addresses it.  The lock orders Rust assumes are
+ * checked at build time.
+ */
+void xsr_lock_layout_probe(spinlock_t *l, int **level);
+void xsr_lock_layout_probe(spinlock_t *l, int **level)
 {
-    paging_lock_recursive(d);
+    BUILD_BUG_ON(MM_LOCK_ORDER_paging != 64);
+    BUILD_BUG_ON(MM_LOCK_ORDER_MAX != 64);
+    spin_lock_init(l);
+    l->recurse_cpu = 0x2a5 & SPINLOCK_NO_CPU;
+    l->recurse_cnt = 0x9 & SPINLOCK_MAX_RECURSE;
+    *level = &this_cpu(mm_lock_level);
 }
 
-/* `paging_unlock(d)`. */
-void xsr_paging_unlock(struct domain *d);
-void xsr_paging_unlock(struct domain *d)
-{
-    paging_unlock(d);
-}
-
-/* `paging_locked_by_me(d)`. */
+#ifdef CONFIG_DEBUG
+/* `paging_locked_by_me(d)`: the debug build checks fast.rs's against it. */
 bool xsr_paging_locked_by_me(struct domain *d);
 bool xsr_paging_locked_by_me(struct domain *d)
 {
     return paging_locked_by_me(d);
 }
+#endif
 
 /* ---- p2m ------------------------------------------------------------------ */
 

@@ -288,10 +288,16 @@ pub mod core_shims {
         pub fn xsr_oos_hash_is_present(d: *const domain, gmfn: u64) -> bool;
 
         // ---- locks -----------------------------------------------------------------
+        /// C's `paging_lock(d)`: the inline lock of src/xen/fast.rs calls it
+        /// only to report a lock-order violation or a lock already held.
         pub fn xsr_paging_lock(d: *mut domain);
-        pub fn xsr_paging_lock_recursive(d: *mut domain);
-        pub fn xsr_paging_unlock(d: *mut domain);
+        /// Debug builds only: checks fast.rs's `paging_locked_by_me`.
+        #[cfg(xen_debug)]
         pub fn xsr_paging_locked_by_me(d: *mut domain) -> bool;
+        pub fn xsr_lock_layout_probe(
+            l: *mut crate::bindings::spinlock_t,
+            level: *mut *mut core::ffi::c_int,
+        );
 
         // ---- p2m ---------------------------------------------------------------------
         pub fn xsr_get_gfn(d: *mut domain, gfn: u64, alloc: bool, t: *mut u32) -> u64;

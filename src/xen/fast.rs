@@ -24,8 +24,8 @@ use ::core::ffi::{c_uint, c_ulong, c_void};
 use ::core::ptr::{addr_of, addr_of_mut, read_volatile};
 
 use ffi::bindings::{
-    cpu_user_regs, cpuinfo_x86, domain, page_info, page_info__bindgen_ty_2__bindgen_ty_2,
-    paging_vcpu, shadow_vtlb, spinlock_t, vcpu,
+    cpu_info, cpu_user_regs, cpuinfo_x86, domain, mm_lock_t, page_info,
+    page_info__bindgen_ty_2__bindgen_ty_2, paging_vcpu, shadow_vtlb, spinlock_t, vcpu,
 };
 use ffi::consts as k;
 
@@ -52,6 +52,12 @@ extern "C" {
     fn _spin_lock(l: *mut spinlock_t);
     fn _spin_unlock(l: *mut spinlock_t);
     fn unmap_domain_page(va: *const c_void);
+    // common/spinlock.c: the recursive lock under mm-locks.h's mm_lock.
+    fn _spin_lock_recursive(l: *mut spinlock_t);
+    fn _spin_unlock_recursive(l: *mut spinlock_t);
+    // arch/x86/mm/paging.c: DEFINE_PER_CPU(int, mm_lock_level), the
+    // current CPU's mm lock order (mm-locks.h).
+    static mut per_cpu__mm_lock_level: i32;
     // arch/x86/setup.c: the boot CPU's features.
     static boot_cpu_data: cpuinfo_x86;
     // common/trace.c (CONFIG_TRACEBUFFER).
@@ -895,4 +901,184 @@ pub fn page_nx() -> u32 {
     } else {
         0
     }
+}
+
+// ---- the paging lock (arch/x86/mm/mm-locks.h) ------------------------------
+//
+// `paging_lock(d)`, `paging_lock_recursive(d)`, `paging_unlock(d)` and
+// `paging_locked_by_me(d)` are static inlines of mm-locks.h around
+// `d->arch.paging.lock` (an `mm_lock_t`: a recursive spin lock, the lock
+// order to restore on unlock and the locker's name) and the per-CPU
+// `mm_lock_level`.  They were C shims, 47 + 15 + 8 instructions a shadow
+// fault more than C's inline code (docs/benchmarks.md, round 5).  The
+// sequence here is `_mm_lock()` / `mm_unlock()` step for step:
+//
+// * the per-CPU block is found from the stack pointer as
+//   `get_cpu_info()` does (STACK_SIZE and `cpu_info`'s layout from GCC);
+// * `recurse_cpu` / `recurse_cnt` are the 16-bit bitfield unit after the
+//   ticket pair (SPINLOCK_RECURSE_OFF, SPINLOCK_CPU_BITS from GCC);
+// * `is_control_domain()` keeps its `evaluate_nospec()` barrier and
+//   `spin_lock_recursive()` its `block_lock_speculation()`;
+// * the two cases C reports (a lock-order violation, a non-recursive lock
+//   already held by this CPU) call C's own `paging_lock()` (the shim),
+//   which prints C's message and BUG()s / panics.
+//
+// `check_lock_layout()` (run by xen_shadow_rs_init before any guest)
+// compares the bitfield reads and the per-CPU address with C's.
+
+/// mm-locks.h's MM_LOCK_ORDER_paging and MM_LOCK_ORDER_MAX (checked by a
+/// BUILD_BUG_ON in ffi/c/core.c's `xsr_lock_layout_probe`).
+const MM_LOCK_ORDER_PAGING: i32 = 64;
+const MM_LOCK_ORDER_MAX: i32 = 64;
+
+/// `get_cpu_info()` (asm/current.h): the block at the top of this CPU's
+/// stack.
+#[inline(always)]
+fn cpu_info() -> *mut cpu_info {
+    let sp: usize;
+    // SAFETY: copies RSP into a register.
+    unsafe { asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    // (Wrapping: the top of a stack is never the top of the address space.)
+    (sp | (k::STACK_SIZE as usize - 1))
+        .wrapping_add(1)
+        .wrapping_sub(::core::mem::size_of::<cpu_info>()) as *mut cpu_info
+}
+
+/// `&this_cpu(mm_lock_level)`.
+#[inline(always)]
+fn mm_lock_level() -> *mut i32 {
+    // SAFETY: the per-CPU block of the running CPU is always mapped;
+    // `per_cpu_offset` is set before the CPU runs any guest.
+    let off = unsafe { read_volatile(addr_of!((*cpu_info()).per_cpu_offset)) } as usize;
+    (addr_of_mut!(per_cpu__mm_lock_level) as usize).wrapping_add(off) as *mut i32
+}
+
+/// The lock's `recurse_cpu:SPINLOCK_CPU_BITS, recurse_cnt` unit.
+///
+/// # Safety
+/// `l` must be a live spin lock.
+#[inline(always)]
+unsafe fn recurse_word(l: *const spinlock_t) -> u16 {
+    // SAFETY: forwarded to the caller; the unit is inside the lock.  C reads
+    // it unlocked too (mm_locked_by_me).
+    unsafe { read_volatile((l as *const u8).add(k::SPINLOCK_RECURSE_OFF as usize) as *const u16) }
+}
+
+#[inline(always)]
+fn recurse_cpu(word: u16) -> u32 {
+    u32::from(word) & ((1 << k::SPINLOCK_CPU_BITS) - 1)
+}
+
+#[inline(always)]
+fn recurse_cnt(word: u16) -> u32 {
+    u32::from(word) >> k::SPINLOCK_CPU_BITS
+}
+
+/// `mm_locked_by_me(l)`: `l->lock.recurse_cpu == current->processor`.
+///
+/// # Safety
+/// `l` must be a live mm lock.
+#[inline(always)]
+unsafe fn mm_locked_by_me(l: *const mm_lock_t) -> bool {
+    // SAFETY: forwarded to the caller; `current` is a live vCPU.
+    unsafe {
+        let v = read_volatile(addr_of!((*cpu_info()).current_vcpu));
+        recurse_cpu(recurse_word(addr_of!((*l).lock))) as i32 == (*v).processor
+    }
+}
+
+/// `_lock_level(d, MM_LOCK_ORDER_paging)`: the order, raised by
+/// MM_LOCK_ORDER_MAX for the control domain.
+///
+/// # Safety
+/// `d` must be a live domain.
+#[inline(always)]
+unsafe fn paging_lock_level(d: *const domain) -> i32 {
+    // SAFETY: forwarded to the caller; `is_privileged` is a plain bool.
+    let privileged = unsafe { read_volatile(addr_of!((*d).is_privileged)) };
+    MM_LOCK_ORDER_PAGING + if evaluate_nospec(privileged) { MM_LOCK_ORDER_MAX } else { 0 }
+}
+
+/// `paging_lock(d)` (`rec` false) or `paging_lock_recursive(d)` (true).
+///
+/// # Safety
+/// `d` must be a live domain; the caller follows mm-locks.h's order.
+#[inline(always)]
+pub unsafe fn paging_lock(d: *mut domain, rec: bool) {
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        let l = addr_of_mut!((*d).arch.paging.lock);
+        let level = mm_lock_level();
+        let mine = paging_lock_level(d);
+        if !(rec && mm_locked_by_me(l)) && *level > mine {
+            // C prints the two levels and BUG()s.
+            ffi::xen::core_shims::xsr_paging_lock(d);
+        }
+        let lock = addr_of_mut!((*l).lock);
+        _spin_lock_recursive(lock);
+        if k::CONFIG_SPECULATIVE_HARDEN_LOCK != 0 {
+            // block_lock_speculation(), as in spin_lock().
+            asm!(
+                alt_lfence!("7780", "7781", "7782"),
+                feat = const k::X86_FEATURE_SC_NO_LOCK_HARDEN,
+                options(nostack, preserves_flags),
+            );
+        }
+        if recurse_cnt(recurse_word(lock)) == 1 {
+            (*l).locker_function = c"paging_lock (xen-shadow-rs)".as_ptr();
+            (*l).unlock_level = *level;
+        } else if !rec {
+            // Already held by this CPU: C panics with the holder's name.
+            ffi::xen::core_shims::xsr_paging_lock(d);
+        }
+        *level = mine;
+    }
+}
+
+/// `paging_unlock(d)`.
+///
+/// # Safety
+/// The current CPU must hold `d`'s paging lock.
+#[inline(always)]
+pub unsafe fn paging_unlock(d: *mut domain) {
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        let l = addr_of_mut!((*d).arch.paging.lock);
+        let lock = addr_of_mut!((*l).lock);
+        if recurse_cnt(recurse_word(lock)) == 1 {
+            (*l).locker_function = c"nobody".as_ptr();
+            *mm_lock_level() = (*l).unlock_level;
+        }
+        _spin_unlock_recursive(lock);
+    }
+}
+
+/// `paging_locked_by_me(d)`.
+///
+/// # Safety
+/// `d` must be a live domain.
+#[inline(always)]
+pub unsafe fn paging_locked_by_me(d: *mut domain) -> bool {
+    // SAFETY: forwarded to the caller.
+    let mine = unsafe { mm_locked_by_me(addr_of!((*d).arch.paging.lock)) };
+    #[cfg(xen_debug)]
+    // SAFETY: as above.
+    debug_assert_eq!(mine, unsafe { ffi::xen::core_shims::xsr_paging_locked_by_me(d) });
+    mine
+}
+
+/// Boot check of the layout the inline lock relies on: C sets a lock's
+/// `recurse_cpu` and `recurse_cnt` and reports `&this_cpu(mm_lock_level)`;
+/// the Rust reads must agree.
+pub fn check_lock_layout() -> bool {
+    let mut l = ::core::mem::MaybeUninit::<spinlock_t>::zeroed();
+    let mut level: *mut ::core::ffi::c_int = ::core::ptr::null_mut();
+    // SAFETY: C initialises the local lock and writes the pointer.
+    unsafe { ffi::xen::core_shims::xsr_lock_layout_probe(l.as_mut_ptr(), &mut level) };
+    // SAFETY: the lock was initialised by C above.
+    let w = unsafe { recurse_word(l.as_ptr()) };
+    let cpu_mask = (1u32 << k::SPINLOCK_CPU_BITS) - 1;
+    recurse_cpu(w) == 0x2a5 & cpu_mask
+        && recurse_cnt(w) == 0x9 & (0xffff >> k::SPINLOCK_CPU_BITS)
+        && level == mm_lock_level()
 }

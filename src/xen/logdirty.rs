@@ -41,15 +41,15 @@ impl LogDirtyEnv for Xen {
 
     fn paging_lock(&self, d: Dom) {
         // SAFETY: module doc.
-        unsafe { core_c::xsr_paging_lock(d.0) }
+        unsafe { super::fast::paging_lock(d.0, false) }
     }
     fn paging_lock_recursive(&self, d: Dom) {
         // SAFETY: module doc.
-        unsafe { core_c::xsr_paging_lock_recursive(d.0) }
+        unsafe { super::fast::paging_lock(d.0, true) }
     }
     fn paging_unlock(&self, d: Dom) {
         // SAFETY: module doc.
-        unsafe { core_c::xsr_paging_unlock(d.0) }
+        unsafe { super::fast::paging_unlock(d.0) }
     }
     fn paging_mode_log_dirty(&self, d: Dom) -> bool {
         // SAFETY: module doc.
@@ -194,11 +194,11 @@ impl ShadowLogDirtyEnv for Xen {
 
     fn paging_lock(&self, d: Dom) {
         // SAFETY: module doc.
-        unsafe { core_c::xsr_paging_lock(d.0) }
+        unsafe { super::fast::paging_lock(d.0, false) }
     }
     fn paging_unlock(&self, d: Dom) {
         // SAFETY: module doc.
-        unsafe { core_c::xsr_paging_unlock(d.0) }
+        unsafe { super::fast::paging_unlock(d.0) }
     }
     fn shadow_mode_enabled(&self, d: Dom) -> bool {
         // SAFETY: module doc.
