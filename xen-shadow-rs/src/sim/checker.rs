@@ -151,13 +151,26 @@ pub fn check_access(
     // through it, on the frame it names.  An emulated access (emulated
     // MMIO, a discarded write) re-translates through Xen's vTLB, whose
     // rule admits more of the kinds cached (a superset of the TLB's).
+    // The access is emulated if the cached page is such a page, or if the
+    // current translation leads to one: Xen's emulator first copies through
+    // its own translation (hvm/emulate.c `linear_read` →
+    // `hvm_copy_from_guest_linear` → `sh_gva_to_gfn`, the vTLB) and goes to
+    // the device model only if that lands on MMIO, so a stale vTLB entry to
+    // RAM completes the access on RAM (finding 3195f060).
     let tlb_kinds = super::guest::kinds_allowing(acc);
     let vtlb_kinds = super::guest::vtlb_kinds_allowing(acc);
+    let emulated_now = match &e.outcome {
+        Outcome::Ok { gpa, .. } => {
+            let t = g.sim.p2m(gpa >> PAGE_SHIFT).1;
+            t == P2mType::MmioDm || t.is_discard_write()
+        }
+        Outcome::Fault(_) => false,
+    };
     let stale_explains = || -> bool {
         seen == Seen::Done
             && cached.iter().any(|&(page, k)| {
                 let (m, t) = g.sim.p2m(page);
-                let emulated = t == P2mType::MmioDm || t.is_discard_write();
+                let emulated = emulated_now || t == P2mType::MmioDm || t.is_discard_write();
                 k & if emulated { vtlb_kinds } else { tlb_kinds } != 0 && {
                     !acc.write
                         || !(t.is_ram() && !t.is_discard_write() && g.sim.owner(m) == Owner::Guest)

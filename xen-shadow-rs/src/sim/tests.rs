@@ -932,6 +932,37 @@ fn fuzz_57a675a5_page_table_write_crossing_into_no_ram() {
     checker::check_full(&g).unwrap();
 }
 
+/// Fuzz finding guest_ops crash-3195f060 (after 2.4 M executions, at
+/// 48682e3), accepted as C 4.17's behaviour: a supervisor fetch at VA 0
+/// leaves Xen's vTLB with VA 0 → gfn 9 (RAM); the guest then points VA 0's
+/// PTE at emulated MMIO (gfn 0x1d) while the L1 is out of sync, and
+/// without a flush; the L1 is resynced (the shadow gets the MMIO magic
+/// entry) and a supervisor read of VA 0 takes the MMIO fast path.  The
+/// emulator copies through its own translation first (`linear_read` →
+/// `hvm_copy_from_guest_linear` → `sh_gva_to_gfn`), which the vTLB serves
+/// from the stale entry (a read's error code is a subset of the fetch's),
+/// so the read completes on gfn 9 and never reaches the device model, as
+/// the CPU's own stale TLB entry would allow.  The checker now applies the
+/// vTLB's rule when the current translation leads to an emulated page.
+#[test]
+fn emulated_mmio_read_served_by_a_stale_vtlb_fetch_entry_as_in_c() {
+    let hex = "0132ffffffffffff18440944f2f2f2f2f2f2f2f2f2f2f2f2f2f23200043d003c00003100043d0000\
+               00ffffffffffffffffffffffffffffffffffffff043d003c00003d0000272e000000000b32000400\
+               000000240000000031000e3d000444eae7e7bbfff5f54a000000032f87443100043d000000ffffff\
+               ffffffffffffffffffffffffffffffff043d003c00003d0000272e000000000b3200040000000024\
+               000000003100043d0004000000003d2727272727272727272727272727ffffffffffffffffffffff\
+               ffffffffffffffffffffffffffffffffffffffffffffff2f2fa82c86867c7c7c7c7c32527c7ca82c\
+               7cff000000032f87444444444444043d003200043d003c00003100043d000000ffffffffffffffff\
+               ffffffffffffffffffffff043d003c00003d282828282828282828282828282a2828282828282800\
+               00272e000000000b3200040000000024000000003100043d00044418181844000a0ab5000000032f\
+               87443100043d000000ffffffffffffffffffffffffffffffffffffff043d003c00003d0000272e00\
+               0000000b320004000000002400ffffffffffffff40b56b";
+    let g = replay_guest_ops_hex(hex);
+    assert_eq!((g.cfg.levels, g.cfg.vcpus), (4, 2));
+    assert!(!g.dead);
+    checker::check_full(&g).unwrap();
+}
+
 /// Fuzz finding guest_ops crash-eb73c9ce (after 2.9 M executions), accepted
 /// as C 4.17's behaviour: the crossing write of
 /// `emulated_page_table_write_crossing_into_no_ram_livelocks_as_in_c`, but
