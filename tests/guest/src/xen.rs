@@ -221,29 +221,24 @@ pub fn shutdown(reason: ShutdownReason) -> ! {
 /// `HYPERVISOR_mmu_update` on our own domain.  Returns Xen's return code
 /// (0 or -errno) and how many requests were done.
 pub fn mmu_update(reqs: &[MmuUpdate]) -> (isize, u32) {
-    let mut done: u32 = 0;
-    let rc = hypercall(
-        nr::MMU_UPDATE,
-        reqs.as_ptr() as usize,
-        reqs.len(),
-        &mut done as *mut u32 as usize,
-        DOMID_SELF,
-        0,
-    );
-    (rc, done)
+    mmu_update_as(reqs, DOMID_SELF)
 }
 
 #[cfg(target_arch = "x86_64")]
 /// `HYPERVISOR_mmu_update` with `foreigndom`: the new entries may map
 /// frames of domain `dom` (dom0 only).  Returns as [`mmu_update`].
 pub fn mmu_update_foreign(reqs: &[MmuUpdate], dom: u16) -> (isize, u32) {
+    mmu_update_as(reqs, usize::from(dom))
+}
+
+fn mmu_update_as(reqs: &[MmuUpdate], foreigndom: usize) -> (isize, u32) {
     let mut done: u32 = 0;
     let rc = hypercall(
         nr::MMU_UPDATE,
         reqs.as_ptr() as usize,
         reqs.len(),
         &mut done as *mut u32 as usize,
-        dom as usize,
+        foreigndom,
         0,
     );
     (rc, done)

@@ -37,13 +37,13 @@
 //! (the scheduler's tick); the batch median leaves those out.
 
 use super::logdirty::{
-    bitmap, clean_counted, create_domain, fail, shadow_op, Domctl, Reservation,
-    HYPERVISOR_MEMORY_OP, SHADOW_OP_ENABLE_LOGDIRTY, XENMEM_POPULATE_PHYSMAP,
+    bitmap, clean_counted, create_domain, fail, populate_physmap, shadow_op, Domctl,
+    SHADOW_OP_ENABLE_LOGDIRTY,
 };
 use super::{ensure, Bench, Problem};
 use crate::global::Global;
 use crate::paging::{A, D, P, RW, US};
-use crate::{arch, frames, xen};
+use crate::{frames, xen};
 
 const DOMCTL_UNPAUSEDOMAIN: u32 = 4;
 const DOMCTL_SETVCPUCONTEXT: u32 = 12;
@@ -205,24 +205,7 @@ fn start(b: &mut Bench) -> Result<DomU, Problem> {
         // SAFETY: `list` is a fresh frame; i < FRAMES < 512.
         unsafe { ((list as usize as *mut u64).add(i)).write_volatile(i as u64) };
     }
-    let r = Reservation {
-        extent_start: list,
-        nr_extents: FRAMES as u64,
-        extent_order: 0,
-        mem_flags: 0,
-        domid: dom,
-    };
-    // SAFETY: `r` and the extent list are live for the call.
-    let rc = unsafe {
-        arch::xen_hypercall(
-            HYPERVISOR_MEMORY_OP,
-            XENMEM_POPULATE_PHYSMAP,
-            &r as *const Reservation as usize,
-            0,
-            0,
-            0,
-        )
-    };
+    let rc = populate_physmap(dom, list, FRAMES, 0);
     ensure!(rc == FRAMES as isize, "populate_physmap: {} of {} frames", rc, FRAMES);
     // SAFETY: as above; Xen wrote back one machine frame per extent.
     let mfn = |i: usize| unsafe { ((list as usize as *const u64).add(i)).read_volatile() };

@@ -14,7 +14,7 @@ use crate::arch;
 use crate::frames;
 use crate::global::Global;
 
-pub(super) const HYPERVISOR_MEMORY_OP: usize = 12;
+const HYPERVISOR_MEMORY_OP: usize = 12;
 const HYPERVISOR_DOMCTL: usize = 36;
 const INTERFACE_VERSION: u32 = 0x15;
 
@@ -25,9 +25,9 @@ const DOMCTL_MAX_VCPUS: u32 = 15;
 const CDF_HVM: u32 = 1;
 const EMU_LAPIC: u32 = 1;
 const SHADOW_OP_OFF: u32 = 0;
-pub(super) const SHADOW_OP_CLEAN: u32 = 11;
+const SHADOW_OP_CLEAN: u32 = 11;
 pub(super) const SHADOW_OP_ENABLE_LOGDIRTY: u32 = 2;
-pub(super) const XENMEM_POPULATE_PHYSMAP: usize = 6;
+const XENMEM_POPULATE_PHYSMAP: usize = 6;
 /// 2 MiB extents.
 const EXTENT_ORDER: u32 = 9;
 
@@ -71,12 +71,12 @@ impl Domctl {
 
 /// `struct xen_memory_reservation` (64-bit layout).
 #[repr(C)]
-pub(super) struct Reservation {
-    pub(super) extent_start: u64,
-    pub(super) nr_extents: u64,
-    pub(super) extent_order: u32,
-    pub(super) mem_flags: u32,
-    pub(super) domid: u16,
+struct Reservation {
+    extent_start: u64,
+    nr_extents: u64,
+    extent_order: u32,
+    mem_flags: u32,
+    domid: u16,
 }
 
 /// Domains made so far: (MiB, domid).
@@ -140,30 +140,38 @@ fn create(mib: u64) -> Result<u16, Problem> {
     }
     let mut done = 0usize;
     while done < n {
-        let r = Reservation {
-            extent_start: list + 8 * done as u64,
-            nr_extents: (n - done) as u64,
-            extent_order: EXTENT_ORDER,
-            mem_flags: 0,
-            domid: dom,
-        };
-        // SAFETY: `r` and the extent list are live for the call.
-        let rc = unsafe {
-            arch::xen_hypercall(
-                HYPERVISOR_MEMORY_OP,
-                XENMEM_POPULATE_PHYSMAP,
-                &r as *const Reservation as usize,
-                0,
-                0,
-                0,
-            )
-        };
+        let rc = populate_physmap(dom, list + 8 * done as u64, n - done, EXTENT_ORDER);
         if rc <= 0 {
             return Err(fail("populate_physmap", rc));
         }
         done += rc as usize;
     }
     Ok(dom)
+}
+
+/// `XENMEM_populate_physmap` for domain `dom`: `n` extents of `order`
+/// whose guest frame numbers are the u64s at `list` (a non-translated
+/// domain gets their machine frame numbers written back there).  Returns
+/// Xen's count of extents done, or -errno.
+pub(super) fn populate_physmap(dom: u16, list: u64, n: usize, order: u32) -> isize {
+    let r = Reservation {
+        extent_start: list,
+        nr_extents: n as u64,
+        extent_order: order,
+        mem_flags: 0,
+        domid: dom,
+    };
+    // SAFETY: `r` and the extent list are live for the call.
+    unsafe {
+        arch::xen_hypercall(
+            HYPERVISOR_MEMORY_OP,
+            XENMEM_POPULATE_PHYSMAP,
+            &r as *const Reservation as usize,
+            0,
+            0,
+            0,
+        )
+    }
 }
 
 fn domain(mib: u64) -> Result<u16, Problem> {
