@@ -52,7 +52,9 @@ pub extern "C" fn xen_shadow_rs_init() {
     // The inline paging lock's view of the spin lock's recursion word and
     // of the per-CPU lock order (src/xen/fast.rs).
     if !xen::fast::check_lock_layout() {
-        xen_printk!("xen-shadow-rs: inline paging lock: spin lock or per-CPU layout differs from C's\n");
+        xen_printk!(
+            "xen-shadow-rs: inline paging lock: spin lock or per-CPU layout differs from C's\n"
+        );
         xen_bug!();
     }
     if cfg!(feature = "break-logdirty") {

@@ -12,7 +12,13 @@ use xen_shadow_rs::sim::Config;
 fuzz_target!(|data: &[u8]| {
     let k = data.first().copied().unwrap_or(0);
     let levels = [4, 3, 2, 4][usize::from((k >> 1) & 3)];
-    let mut g = Guest::boot(Config { levels, ..Config::default() }, k & 1 != 0);
+    let mut g = Guest::boot(
+        Config {
+            levels,
+            ..Config::default()
+        },
+        k & 1 != 0,
+    );
     // Sampled checks after each operation, every address at the end.
     g.sweep_every = 0;
     for (i, op) in pte_write_ops_for(data, levels).into_iter().enumerate() {

@@ -996,7 +996,12 @@ unsafe fn mm_locked_by_me(l: *const mm_lock_t) -> bool {
 unsafe fn paging_lock_level(d: *const domain) -> i32 {
     // SAFETY: forwarded to the caller; `is_privileged` is a plain bool.
     let privileged = unsafe { read_volatile(addr_of!((*d).is_privileged)) };
-    MM_LOCK_ORDER_PAGING + if evaluate_nospec(privileged) { MM_LOCK_ORDER_MAX } else { 0 }
+    MM_LOCK_ORDER_PAGING
+        + if evaluate_nospec(privileged) {
+            MM_LOCK_ORDER_MAX
+        } else {
+            0
+        }
 }
 
 /// `paging_lock(d)` (`rec` false) or `paging_lock_recursive(d)` (true).
@@ -1063,7 +1068,9 @@ pub unsafe fn paging_locked_by_me(d: *mut domain) -> bool {
     let mine = unsafe { mm_locked_by_me(addr_of!((*d).arch.paging.lock)) };
     #[cfg(xen_debug)]
     // SAFETY: as above.
-    debug_assert_eq!(mine, unsafe { ffi::xen::core_shims::xsr_paging_locked_by_me(d) });
+    debug_assert_eq!(mine, unsafe {
+        ffi::xen::core_shims::xsr_paging_locked_by_me(d)
+    });
     mine
 }
 

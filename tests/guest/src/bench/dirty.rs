@@ -206,7 +206,12 @@ fn start(b: &mut Bench) -> Result<DomU, Problem> {
         unsafe { ((list as usize as *mut u64).add(i)).write_volatile(i as u64) };
     }
     let rc = populate_physmap(dom, list, FRAMES, 0);
-    ensure!(rc == FRAMES as isize, "populate_physmap: {} of {} frames", rc, FRAMES);
+    ensure!(
+        rc == FRAMES as isize,
+        "populate_physmap: {} of {} frames",
+        rc,
+        FRAMES
+    );
     // SAFETY: as above; Xen wrote back one machine frame per extent.
     let mfn = |i: usize| unsafe { ((list as usize as *const u64).add(i)).read_volatile() };
 
@@ -244,7 +249,9 @@ fn start(b: &mut Bench) -> Result<DomU, Problem> {
         }
     }
 
-    domctl(DOMCTL_SETTSCINFO, dom, "settscinfo", |d| d.put32(0, TSC_MODE_NEVER_EMULATE))?;
+    domctl(DOMCTL_SETTSCINFO, dom, "settscinfo", |d| {
+        d.put32(0, TSC_MODE_NEVER_EMULATE)
+    })?;
     // SAFETY: only this function touches CONTEXT, once; all-zero is a
     // valid start for the context (plain integers).
     let c = unsafe { (*CONTEXT.as_ptr()).assume_init_mut() };
@@ -259,7 +266,9 @@ fn start(b: &mut Bench) -> Result<DomU, Problem> {
     c.ctrlreg[3] = (mfn(L4) << 12) as usize;
     let ctx = c as *mut _ as u64;
     // struct xen_domctl_vcpucontext: vcpu (0), ctxt handle (8).
-    domctl(DOMCTL_SETVCPUCONTEXT, dom, "setvcpucontext", |d| d.put64(8, ctx))?;
+    domctl(DOMCTL_SETVCPUCONTEXT, dom, "setvcpucontext", |d| {
+        d.put64(8, ctx)
+    })?;
     // As the toolstack does at domain creation (xl's shadow_memory): with
     // no pool, ENABLE would make a minimal one and CLEAN would find no
     // room for the bitmap's pages (-ENOMEM).
@@ -321,7 +330,12 @@ fn clean(dom: u16, check: bool) -> Result<(), Problem> {
 }
 
 pub fn dirty_page(b: &mut Bench, out: &mut [u64]) -> Result<(), Problem> {
-    ensure!(out.len() <= PAGES, "{} samples > {} pages", out.len(), PAGES);
+    ensure!(
+        out.len() <= PAGES,
+        "{} samples > {} pages",
+        out.len(),
+        PAGES
+    );
     let mut u = match DOMU.get() {
         Some(u) => u,
         None => start(b)?,
@@ -330,12 +344,21 @@ pub fn dirty_page(b: &mut Bench, out: &mut [u64]) -> Result<(), Problem> {
     DOMU.set(Some(u));
     let seq = u.seq;
     put(u.mailbox, MB_CMD, seq);
-    wait(|| get(u.mailbox, MB_DONE) == seq, "the domU did not finish its round")?;
+    wait(
+        || get(u.mailbox, MB_DONE) == seq,
+        "the domU did not finish its round",
+    )?;
     clean(u.id, true)?;
     for (i, s) in out.iter_mut().enumerate() {
         let w = get(u.mailbox, MB_WRITE + i);
         let e = get(u.mailbox, MB_EMPTY + i);
-        ensure!(w >= e, "page {}: store window {} < empty window {}", i, w, e);
+        ensure!(
+            w >= e,
+            "page {}: store window {} < empty window {}",
+            i,
+            w,
+            e
+        );
         *s = w - e + b.base;
     }
     Ok(())
