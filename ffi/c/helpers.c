@@ -9,12 +9,17 @@
  */
 #include "bindings.h"
 
-/* `current`: the vCPU running on this pCPU (read from the stack's cpu_info). */
+#ifdef CONFIG_DEBUG
+/*
+ * `current`: the vCPU running on this pCPU.  Rust reads it inline
+ * (src/xen/fast.rs); the debug build checks each read against this.
+ */
 struct vcpu *xsr_current(void);
 struct vcpu *xsr_current(void)
 {
     return current;
 }
+#endif
 
 /* `domain_crash(d)`: prints the caller and crashes the domain. */
 void xsr_domain_crash(struct domain *d, const char *who);

@@ -27,7 +27,6 @@ extern "C" {
         new: intpte_t,
         gmfn: mfn_t,
     ) -> intpte_t;
-    fn xsr_current() -> *mut vcpu;
     fn xsr_domain_crash(d: *mut domain, who: *const c_char);
 }
 
@@ -119,12 +118,6 @@ macro_rules! xen_bug {
             )
         }
     }};
-}
-
-/// The vCPU running on this pCPU.
-pub fn current() -> *mut vcpu {
-    // SAFETY: reads the per-pCPU cpu_info block; always valid in Xen context.
-    unsafe { xsr_current() }
 }
 
 /// `domain_crash(d)`, naming the Rust caller.
@@ -294,6 +287,9 @@ pub mod core_shims {
         /// Debug builds only: checks fast.rs's `paging_locked_by_me`.
         #[cfg(xen_debug)]
         pub fn xsr_paging_locked_by_me(d: *mut domain) -> bool;
+        /// Debug builds only: checks fast.rs's inline `current`.
+        #[cfg(xen_debug)]
+        pub fn xsr_current() -> *mut vcpu;
         pub fn xsr_lock_layout_probe(
             l: *mut crate::bindings::spinlock_t,
             level: *mut *mut core::ffi::c_int,

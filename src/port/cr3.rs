@@ -30,6 +30,6 @@ pub unsafe extern "C" fn detach_old_tables<L: GuestLevel>(v: *mut vcpu) {
 /// # Safety
 /// Called by Xen in the context of a vCPU of a shadow-mode HVM domain.
 pub unsafe extern "C" fn pagetable_dying<L: GuestLevel>(gpa: paddr_t) {
-    let v = ffi::xen::current();
+    let v = crate::xen::fast::current();
     xen_shadow_rs::dying::sh_pagetable_dying::<Xen, L>(&Xen, Vcpu(v), gpa)
 }

@@ -76,7 +76,7 @@ impl Core for Xen {
 
     #[inline(always)]
     fn current(&self) -> Vcpu {
-        Vcpu(ffi::xen::current())
+        Vcpu(fast::current())
     }
 
     #[inline(always)]

@@ -361,12 +361,6 @@ pub unsafe fn paging_mode_log_dirty(d: *const domain) -> bool {
     m & k::PG_LOG_DIRTY != 0
 }
 
-/// `evaluate_nospec(cond)` (asm/nospec.h): `cond`, with an `lfence` on
-/// both outcomes of the branch (unless Xen patched them out at boot under
-/// `X86_FEATURE_SC_NO_BRANCH_HARDEN`: each `lfence` carries the same
-/// `.altinstructions` record as C's `barrier_nospec_true/false`, an empty
-/// replacement).  The branch and both barriers are one asm block so that
-/// the compiler cannot hoist a barrier above the branch.
 /// One `lfence` with the `.altinstructions` record of C's
 /// `alternative("lfence", "", X86_FEATURE_SC_NO_BRANCH_HARDEN)`: a
 /// `struct alt_instr` (asm/alternative.h: s32 orig, s32 repl, u16 feature,
@@ -405,6 +399,12 @@ macro_rules! alt_lfence {
     };
 }
 
+/// `evaluate_nospec(cond)` (asm/nospec.h): `cond`, with an `lfence` on
+/// both outcomes of the branch (unless Xen patched them out at boot under
+/// `X86_FEATURE_SC_NO_BRANCH_HARDEN`: each `lfence` carries the same
+/// `.altinstructions` record as C's `barrier_nospec_true/false`, an empty
+/// replacement).  The branch and both barriers are one asm block so that
+/// the compiler cannot hoist a barrier above the branch.
 #[inline(always)]
 pub fn evaluate_nospec(cond: bool) -> bool {
     if k::CONFIG_SPECULATIVE_HARDEN_BRANCH == 0 {
@@ -710,19 +710,13 @@ pub fn get_unsafe_self_test() -> bool {
     }
 }
 
-/// `spin_lock(l)` (xen/spinlock.h): `_spin_lock(l)` and then
-/// `block_lock_speculation()`, an `lfence` (CONFIG_SPECULATIVE_HARDEN_LOCK)
-/// with the `.altinstructions` record of C's
-/// `alternative("lfence", "", X86_FEATURE_SC_NO_LOCK_HARDEN)`, so that no
-/// code of the critical section runs speculatively before the lock is
-/// held.
-///
-/// # Safety
-/// `l` must be a live, initialised spin lock not held by this CPU.
+/// `block_lock_speculation()` (xen/spinlock.h): an `lfence`
+/// (CONFIG_SPECULATIVE_HARDEN_LOCK) with the `.altinstructions` record of
+/// C's `alternative("lfence", "", X86_FEATURE_SC_NO_LOCK_HARDEN)`, so that
+/// no code of a critical section runs speculatively before its lock is
+/// held.  Every lock taken inline here ends with it, as C's do.
 #[inline(always)]
-unsafe fn spin_lock(l: *mut spinlock_t) {
-    // SAFETY: forwarded to the caller.
-    unsafe { _spin_lock(l) };
+fn block_lock_speculation() {
     if k::CONFIG_SPECULATIVE_HARDEN_LOCK != 0 {
         // SAFETY: no register, memory or flag is touched; the record is
         // read by apply_alternatives() at boot.
@@ -734,6 +728,18 @@ unsafe fn spin_lock(l: *mut spinlock_t) {
             );
         }
     }
+}
+
+/// `spin_lock(l)` (xen/spinlock.h): `_spin_lock(l)`, then
+/// [`block_lock_speculation`].
+///
+/// # Safety
+/// `l` must be a live, initialised spin lock not held by this CPU.
+#[inline(always)]
+unsafe fn spin_lock(l: *mut spinlock_t) {
+    // SAFETY: forwarded to the caller.
+    unsafe { _spin_lock(l) };
+    block_lock_speculation();
 }
 
 // ---- per-vCPU emulation state (asm/domain.h, struct paging_vcpu) ---------
@@ -944,6 +950,18 @@ fn cpu_info() -> *mut cpu_info {
         .wrapping_sub(::core::mem::size_of::<cpu_info>()) as *mut cpu_info
 }
 
+/// `current`: the vCPU running on this CPU (`get_cpu_info()->current_vcpu`).
+#[inline(always)]
+pub fn current() -> *mut vcpu {
+    // SAFETY: the per-CPU block of the running CPU is always mapped, and
+    // `current_vcpu` is set before any guest or hypercall runs.
+    let v = unsafe { read_volatile(addr_of!((*cpu_info()).current_vcpu)) };
+    #[cfg(xen_debug)]
+    // SAFETY: as above.
+    debug_assert_eq!(v, unsafe { ffi::xen::core_shims::xsr_current() });
+    v
+}
+
 /// `&this_cpu(mm_lock_level)`.
 #[inline(always)]
 fn mm_lock_level() -> *mut i32 {
@@ -981,10 +999,7 @@ fn recurse_cnt(word: u16) -> u32 {
 #[inline(always)]
 unsafe fn mm_locked_by_me(l: *const mm_lock_t) -> bool {
     // SAFETY: forwarded to the caller; `current` is a live vCPU.
-    unsafe {
-        let v = read_volatile(addr_of!((*cpu_info()).current_vcpu));
-        recurse_cpu(recurse_word(addr_of!((*l).lock))) as i32 == (*v).processor
-    }
+    unsafe { recurse_cpu(recurse_word(addr_of!((*l).lock))) as i32 == (*current()).processor }
 }
 
 /// `_lock_level(d, MM_LOCK_ORDER_paging)`: the order, raised by
@@ -1014,21 +1029,15 @@ pub unsafe fn paging_lock(d: *mut domain, rec: bool) {
     unsafe {
         let l = addr_of_mut!((*d).arch.paging.lock);
         let level = mm_lock_level();
-        let mine = paging_lock_level(d);
-        if !(rec && mm_locked_by_me(l)) && *level > mine {
+        let order = paging_lock_level(d);
+        if !(rec && mm_locked_by_me(l)) && *level > order {
             // C prints the two levels and BUG()s.
             ffi::xen::core_shims::xsr_paging_lock(d);
         }
+        // spin_lock_recursive().
         let lock = addr_of_mut!((*l).lock);
         _spin_lock_recursive(lock);
-        if k::CONFIG_SPECULATIVE_HARDEN_LOCK != 0 {
-            // block_lock_speculation(), as in spin_lock().
-            asm!(
-                alt_lfence!("7780", "7781", "7782"),
-                feat = const k::X86_FEATURE_SC_NO_LOCK_HARDEN,
-                options(nostack, preserves_flags),
-            );
-        }
+        block_lock_speculation();
         if recurse_cnt(recurse_word(lock)) == 1 {
             (*l).locker_function = c"paging_lock (xen-shadow-rs)".as_ptr();
             (*l).unlock_level = *level;
@@ -1036,7 +1045,7 @@ pub unsafe fn paging_lock(d: *mut domain, rec: bool) {
             // Already held by this CPU: C panics with the holder's name.
             ffi::xen::core_shims::xsr_paging_lock(d);
         }
-        *level = mine;
+        *level = order;
     }
 }
 
