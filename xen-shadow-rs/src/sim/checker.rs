@@ -159,18 +159,16 @@ pub fn check_access(
     // RAM completes the access on RAM (finding 3195f060).
     let tlb_kinds = super::guest::kinds_allowing(acc);
     let vtlb_kinds = super::guest::vtlb_kinds_allowing(acc);
+    let emulated_type = |t: P2mType| t == P2mType::MmioDm || t.is_discard_write();
     let emulated_now = match &e.outcome {
-        Outcome::Ok { gpa, .. } => {
-            let t = g.sim.p2m(gpa >> PAGE_SHIFT).1;
-            t == P2mType::MmioDm || t.is_discard_write()
-        }
+        Outcome::Ok { gpa, .. } => emulated_type(g.sim.p2m(gpa >> PAGE_SHIFT).1),
         Outcome::Fault(_) => false,
     };
     let stale_explains = || -> bool {
         seen == Seen::Done
             && cached.iter().any(|&(page, k)| {
                 let (m, t) = g.sim.p2m(page);
-                let emulated = emulated_now || t == P2mType::MmioDm || t.is_discard_write();
+                let emulated = emulated_now || emulated_type(t);
                 k & if emulated { vtlb_kinds } else { tlb_kinds } != 0 && {
                     !acc.write
                         || !(t.is_ram() && !t.is_discard_write() && g.sim.owner(m) == Owner::Guest)
