@@ -84,6 +84,9 @@ pub const VMASST_TYPE_WRITABLE_PAGETABLES: usize = 2;
 pub const FLAT_KERNEL_CS: u16 = 0xe033;
 #[cfg(target_arch = "x86")]
 pub const FLAT_KERNEL_CS: u16 = 0xe019;
+/// 64-bit PV flat kernel stack selector (arch-x86/xen-x86_64.h).
+#[cfg(target_arch = "x86_64")]
+pub const FLAT_KERNEL_SS: u16 = 0xe02b;
 
 /// Read-only machine-to-phys table (array of `unsigned long`) that Xen maps
 /// into every PV guest: at the start of the hypervisor hole for 64-bit, and

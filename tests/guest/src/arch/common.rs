@@ -164,6 +164,9 @@ pub struct VcpuGuestContext {
 
 /// `VGCF_in_kernel`: the vCPU starts in kernel mode.
 pub const VGCF_IN_KERNEL: usize = 1 << 2;
+/// `VGCF_online`: the vCPU is up once its context is set (domctl).
+#[cfg(target_arch = "x86_64")]
+pub const VGCF_ONLINE: usize = 1 << 5;
 
 /// One context, filled by `ap_initialise` on the boot vCPU only.
 pub static AP_PV_CONTEXT: crate::global::Global<core::mem::MaybeUninit<VcpuGuestContext>> =

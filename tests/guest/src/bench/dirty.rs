@@ -37,25 +37,21 @@
 //! (the scheduler's tick); the batch median leaves those out.
 
 use super::logdirty::{
-    bitmap, clean_counted, create_domain, fail, populate_physmap, shadow_op, Domctl,
-    SHADOW_OP_ENABLE_LOGDIRTY,
+    bitmap, clean_counted, create_domain, domctl, fail, populate_physmap, shadow_op,
+    DOMCTL_SHADOW_OP, SHADOW_OP_ENABLE_LOGDIRTY,
 };
 use super::{ensure, Bench, Problem};
 use crate::global::Global;
-use crate::paging::{A, D, P, RW, US};
+use crate::paging::{Slot, A, D, P, RW, US};
 use crate::{frames, xen};
 
 const DOMCTL_UNPAUSEDOMAIN: u32 = 4;
 const DOMCTL_SETVCPUCONTEXT: u32 = 12;
 const DOMCTL_SETTSCINFO: u32 = 60;
 const TSC_MODE_NEVER_EMULATE: u32 = 2;
-const VGCF_ONLINE: usize = 1 << 5;
-const DOMCTL_SHADOW_OP: u32 = 10;
 const SHADOW_OP_SET_ALLOCATION: u32 = 31;
 /// Shadow pool of the domU, MiB (the log-dirty bitmap comes from it too).
 const SHADOW_MB: u32 = 4;
-/// 64-bit PV flat kernel stack selector (arch-x86/xen-x86_64.h).
-const FLAT_KERNEL_SS: u64 = 0xe02b;
 
 /// Guest frames: the page table (0-3), code (4), mailbox (5), data.
 const L4: usize = 0;
@@ -164,15 +160,16 @@ static CONTEXT: Global<core::mem::MaybeUninit<crate::arch::VcpuGuestContext>> =
     Global::new(core::mem::MaybeUninit::zeroed());
 
 /// Dom0's view of one domU frame: map `mfn` at `va`.
-fn map_foreign(b: &mut Bench, va: u64, mfn: u64, dom: u16) -> Result<crate::paging::Slot, Problem> {
+fn map_foreign(b: &mut Bench, va: u64, mfn: u64, dom: u16) -> Result<Slot, Problem> {
     let s = b.mmu.slot(va, 1, true)?;
     b.mmu.write_foreign(s, (mfn << 12) | P | RW | A | D, dom)?;
     Ok(s)
 }
 
+/// Word `index` of the frame mapped at `va`.
 fn put(va: u64, index: usize, val: u64) {
-    // SAFETY: `va` is dom0's writable mapping of a whole domU frame and
-    // index < 512 at every caller.
+    // SAFETY: `va` is a writable mapping of a whole frame (one of dom0's,
+    // or dom0's mapping of a domU frame) and index < 512 at every caller.
     unsafe { ((va as usize as *mut u64).add(index)).write_volatile(val) };
 }
 
@@ -187,23 +184,12 @@ fn zero(va: u64) {
     }
 }
 
-fn domctl(cmd: u32, dom: u16, what: &str, fill: impl FnOnce(&mut Domctl)) -> Result<(), Problem> {
-    let mut d = Domctl::new(cmd, dom);
-    fill(&mut d);
-    let rc = d.call();
-    if rc != 0 {
-        return Err(fail(what, rc));
-    }
-    Ok(())
-}
-
 fn start(b: &mut Bench) -> Result<DomU, Problem> {
     let dom = create_domain(false, (FRAMES as u64 * 4) + 1024)?;
     // Guest frame numbers in, machine frame numbers out.
     let list = frames::alloc();
     for i in 0..FRAMES {
-        // SAFETY: `list` is a fresh frame; i < FRAMES < 512.
-        unsafe { ((list as usize as *mut u64).add(i)).write_volatile(i as u64) };
+        put(list, i, i as u64);
     }
     let rc = populate_physmap(dom, list, FRAMES, 0);
     ensure!(
@@ -212,16 +198,16 @@ fn start(b: &mut Bench) -> Result<DomU, Problem> {
         rc,
         FRAMES
     );
-    // SAFETY: as above; Xen wrote back one machine frame per extent.
-    let mfn = |i: usize| unsafe { ((list as usize as *const u64).add(i)).read_volatile() };
+    // Xen wrote back one machine frame per extent.
+    let mfn = |i: usize| get(list, i);
 
     // Dom0's window onto frames 0-5.
     let win = b.region();
-    let mut slots = [None; MAILBOX + 1];
-    for (i, s) in slots.iter_mut().enumerate() {
-        *s = Some(map_foreign(b, win + 4096 * i as u64, mfn(i), dom)?);
-    }
     let va = |i: usize| win + 4096 * i as u64;
+    let mut slots = [Slot { table: 0, index: 0 }; MAILBOX + 1];
+    for (i, s) in slots.iter_mut().enumerate() {
+        *s = map_foreign(b, va(i), mfn(i), dom)?;
+    }
     let table = P | RW | US | A;
     for t in [L4, L3, L2, L1] {
         zero(va(t));
@@ -242,11 +228,9 @@ fn start(b: &mut Bench) -> Result<DomU, Problem> {
     unsafe { core::ptr::copy_nonoverlapping(from as *const u8, va(CODE) as usize as *mut u8, len) };
     zero(va(MAILBOX));
     // Drop the mappings of everything but the mailbox.
-    for (i, s) in slots.iter().enumerate().take(MAILBOX) {
-        if let Some(s) = *s {
-            b.mmu.write(s, 0)?;
-            b.mmu.flush(va(i));
-        }
+    for (i, &s) in slots.iter().enumerate().take(MAILBOX) {
+        b.mmu.write(s, 0)?;
+        b.mmu.flush(va(i));
     }
 
     domctl(DOMCTL_SETTSCINFO, dom, "settscinfo", |d| {
@@ -255,13 +239,13 @@ fn start(b: &mut Bench) -> Result<DomU, Problem> {
     // SAFETY: only this function touches CONTEXT, once; all-zero is a
     // valid start for the context (plain integers).
     let c = unsafe { (*CONTEXT.as_ptr()).assume_init_mut() };
-    c.flags = crate::arch::VGCF_IN_KERNEL | VGCF_ONLINE;
+    c.flags = crate::arch::VGCF_IN_KERNEL | crate::arch::VGCF_ONLINE;
     c.user_regs.rip = (CODE * 4096) as u64;
     c.user_regs.rsp = ((MAILBOX + 1) * 4096) as u64;
     c.user_regs.cs = xen::FLAT_KERNEL_CS;
     c.user_regs.rflags = 0x2;
-    c.user_regs.segs[0] = FLAT_KERNEL_SS;
-    c.kernel_ss = FLAT_KERNEL_SS as usize;
+    c.user_regs.segs[0] = xen::FLAT_KERNEL_SS as u64;
+    c.kernel_ss = xen::FLAT_KERNEL_SS as usize;
     c.kernel_sp = (MAILBOX + 1) * 4096;
     c.ctrlreg[3] = (mfn(L4) << 12) as usize;
     let ctx = c as *mut _ as u64;

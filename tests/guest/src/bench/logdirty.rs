@@ -19,7 +19,7 @@ const HYPERVISOR_DOMCTL: usize = 36;
 const INTERFACE_VERSION: u32 = 0x15;
 
 const DOMCTL_CREATEDOMAIN: u32 = 1;
-const DOMCTL_SHADOW_OP: u32 = 10;
+pub(super) const DOMCTL_SHADOW_OP: u32 = 10;
 const DOMCTL_MAX_MEM: u32 = 11;
 const DOMCTL_MAX_VCPUS: u32 = 15;
 const CDF_HVM: u32 = 1;
@@ -89,42 +89,46 @@ pub(super) fn fail(what: &str, rc: isize) -> Problem {
     Problem::Fail(super::Msg::new(format_args!("{} rc={}", what, rc)))
 }
 
+/// Domctl `cmd` on domain `dom`, its arguments filled in by `fill`; the
+/// domctl as Xen returned it, or a failure naming `what`.
+pub(super) fn domctl(
+    cmd: u32,
+    dom: u16,
+    what: &str,
+    fill: impl FnOnce(&mut Domctl),
+) -> Result<Domctl, Problem> {
+    let mut d = Domctl::new(cmd, dom);
+    fill(&mut d);
+    let rc = d.call();
+    if rc != 0 {
+        return Err(fail(what, rc));
+    }
+    Ok(d)
+}
+
 /// A new, paused domain with one vCPU and room for `max_kib` of memory:
 /// HVM (with an emulated local APIC, as the toolstack makes for a PVH
 /// guest) or 64-bit PV.
 pub(super) fn create_domain(hvm: bool, max_kib: u64) -> Result<u16, Problem> {
-    let mut d = Domctl::new(DOMCTL_CREATEDOMAIN, 0);
-    // struct xen_domctl_createdomain: ssidref (0), handle[16] (4), flags
-    // (20), iommu_opts (24), max_vcpus (28), max_evtchn_port (32),
-    // max_grant_frames (36), max_maptrack_frames (40), grant_opts (44),
-    // vmtrace_size (48), cpupool_id (52), arch.emulation_flags (56),
-    // arch.misc_flags (60).
-    if hvm {
-        d.put32(20, CDF_HVM);
-        d.put32(56, EMU_LAPIC);
-    }
-    d.put32(28, 1);
-    d.put32(32, 63);
-    d.put32(36, u32::MAX); // -1: Xen's default
-    d.put32(40, u32::MAX); // -1: Xen's default
-    d.put32(44, 1); // grant table version 1
-    let rc = d.call();
-    if rc != 0 {
-        return Err(fail("createdomain", rc));
-    }
+    let d = domctl(DOMCTL_CREATEDOMAIN, 0, "createdomain", |d| {
+        // struct xen_domctl_createdomain: ssidref (0), handle[16] (4),
+        // flags (20), iommu_opts (24), max_vcpus (28), max_evtchn_port
+        // (32), max_grant_frames (36), max_maptrack_frames (40),
+        // grant_opts (44), vmtrace_size (48), cpupool_id (52),
+        // arch.emulation_flags (56), arch.misc_flags (60).
+        if hvm {
+            d.put32(20, CDF_HVM);
+            d.put32(56, EMU_LAPIC);
+        }
+        d.put32(28, 1);
+        d.put32(32, 63);
+        d.put32(36, u32::MAX); // -1: Xen's default
+        d.put32(40, u32::MAX); // -1: Xen's default
+        d.put32(44, 1); // grant table version 1
+    })?;
     let dom = d.domain;
-    let mut v = Domctl::new(DOMCTL_MAX_VCPUS, dom);
-    v.put32(0, 1);
-    let rc = v.call();
-    if rc != 0 {
-        return Err(fail("max_vcpus", rc));
-    }
-    let mut m = Domctl::new(DOMCTL_MAX_MEM, dom);
-    m.put64(0, max_kib);
-    let rc = m.call();
-    if rc != 0 {
-        return Err(fail("max_mem", rc));
-    }
+    domctl(DOMCTL_MAX_VCPUS, dom, "max_vcpus", |d| d.put32(0, 1))?;
+    domctl(DOMCTL_MAX_MEM, dom, "max_mem", |d| d.put64(0, max_kib))?;
     Ok(dom)
 }
 
@@ -201,23 +205,27 @@ pub(super) fn bitmap() -> Result<u64, Problem> {
     Ok(BITMAP.get())
 }
 
+/// A `XEN_DOMCTL_shadow_op` of `op` with a bitmap buffer of `pages` bits,
+/// ready to call.
 #[inline(always)]
-pub(super) fn shadow_op(dom: u16, op: u32, bitmap: u64, pages: u64) -> isize {
+fn shadow_op_domctl(dom: u16, op: u32, bitmap: u64, pages: u64) -> Domctl {
     let mut d = Domctl::new(DOMCTL_SHADOW_OP, dom);
     d.put32(0, op);
     d.put64(16, bitmap);
     d.put64(24, pages);
-    d.call()
+    d
+}
+
+#[inline(always)]
+pub(super) fn shadow_op(dom: u16, op: u32, bitmap: u64, pages: u64) -> isize {
+    shadow_op_domctl(dom, op, bitmap, pages).call()
 }
 
 /// CLEAN with the dirty bitmap copied to `bitmap` (`pages` bits); returns
 /// Xen's code and the number of pages it reported dirty
 /// (`stats.dirty_count`).
 pub(super) fn clean_counted(dom: u16, bitmap: u64, pages: u64) -> (isize, u32) {
-    let mut d = Domctl::new(DOMCTL_SHADOW_OP, dom);
-    d.put32(0, SHADOW_OP_CLEAN);
-    d.put64(16, bitmap);
-    d.put64(24, pages);
+    let mut d = shadow_op_domctl(dom, SHADOW_OP_CLEAN, bitmap, pages);
     let rc = d.call();
     // struct xen_domctl_shadow_op_stats at 32: fault_count, dirty_count.
     let mut n = [0u8; 4];

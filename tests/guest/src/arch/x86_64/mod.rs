@@ -250,9 +250,6 @@ pub struct PvCallbacks {
 const _: () = assert!(core::mem::size_of::<CpuUserRegs>() == 200);
 const _: () = assert!(core::mem::size_of::<crate::arch::VcpuGuestContext>() == 5168);
 
-/// 64-bit PV flat kernel stack selector (arch-x86/xen-x86_64.h).
-const FLAT_KERNEL_SS: u16 = 0xe02b;
-
 /// `VCPUOP_initialise` for vCPU 1 so that it enters `ap_start_*` on
 /// `stack_top` in the boot vCPU's paging mode.  Returns Xen's code.
 pub fn ap_initialise(mode: crate::Mode, mmu: &crate::paging::Mmu, stack_top: usize) -> isize {
@@ -265,7 +262,7 @@ pub fn ap_initialise(mode: crate::Mode, mmu: &crate::paging::Mmu, stack_top: usi
         c.user_regs.rsp = stack_top as u64;
         c.user_regs.cs = xen::FLAT_KERNEL_CS;
         c.user_regs.rflags = 0x2;
-        c.user_regs.segs[0] = FLAT_KERNEL_SS as u64;
+        c.user_regs.segs[0] = xen::FLAT_KERNEL_SS as u64;
         for v in 0..32u8 {
             if v == 2 || v == 15 {
                 continue;
@@ -277,7 +274,7 @@ pub fn ap_initialise(mode: crate::Mode, mmu: &crate::paging::Mmu, stack_top: usi
                 address: stub_addr(&raw const pv_exc_stubs, v as usize) as usize,
             };
         }
-        c.kernel_ss = FLAT_KERNEL_SS as usize;
+        c.kernel_ss = xen::FLAT_KERNEL_SS as usize;
         c.kernel_sp = stack_top;
         // Machine address of the top-level table (xen_pfn_to_cr3).
         c.ctrlreg[3] = mmu.addr_field(mmu.root) as usize;
