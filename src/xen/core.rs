@@ -546,26 +546,25 @@ impl Core for Xen {
     #[inline(always)]
     fn paging_lock(&self, d: Dom) {
         // SAFETY: see the module doc.
-        unsafe { super::fast::paging_lock(d.0, false) }
+        unsafe { fast::paging_lock(d.0, false) }
     }
 
     #[inline(always)]
     fn paging_lock_recursive(&self, d: Dom) {
         // SAFETY: see the module doc.
-        unsafe { super::fast::paging_lock(d.0, true) }
+        unsafe { fast::paging_lock(d.0, true) }
     }
 
     #[inline(always)]
     fn paging_unlock(&self, d: Dom) {
-        // SAFETY: see the module doc; the caller holds the lock (C's
-        // mm_unlock checks the level in debug builds).
-        unsafe { super::fast::paging_unlock(d.0) }
+        // SAFETY: see the module doc; the caller holds the lock.
+        unsafe { fast::paging_unlock(d.0) }
     }
 
     #[inline(always)]
     fn paging_locked_by_me(&self, d: Dom) -> bool {
         // SAFETY: see the module doc.
-        unsafe { super::fast::paging_locked_by_me(d.0) }
+        unsafe { fast::paging_locked_by_me(d.0) }
     }
 
     // ---- p2m ---------------------------------------------------------------------------
