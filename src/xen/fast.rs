@@ -403,34 +403,38 @@ macro_rules! alt_lfence {
 /// both outcomes of the branch (unless Xen patched them out at boot under
 /// `X86_FEATURE_SC_NO_BRANCH_HARDEN`: each `lfence` carries the same
 /// `.altinstructions` record as C's `barrier_nospec_true/false`, an empty
-/// replacement).  The branch and both barriers are one asm block so that
-/// the compiler cannot hoist a barrier above the branch.
+/// replacement).  As in C, the branch is the caller's own (a plain `if`,
+/// which the compiler folds into the caller's test of the result, e.g. a
+/// `testb` on the flag in memory) and each arm starts with its barrier.
+/// The two barriers are volatile asm with different text, so the compiler
+/// can neither hoist them above the branch (they have side effects) nor
+/// merge the two arms' copies into one before it.
 #[inline(always)]
 pub fn evaluate_nospec(cond: bool) -> bool {
     if k::CONFIG_SPECULATIVE_HARDEN_BRANCH == 0 {
         return cond;
     }
-    let out: u8;
-    // SAFETY: only registers and flags are touched, plus the two
-    // .altinstructions records of `alt_lfence!`.
-    unsafe {
-        asm!(
-            "test {c}, {c}",
-            "jz 7742f",
-            alt_lfence!("7740", "7741", "7748"),
-            "mov {out}, 1",
-            "jmp 7746f",
-            "7742:",
-            alt_lfence!("7743", "7744", "7749"),
-            "xor {out}, {out}",
-            "7746:",
-            c = in(reg_byte) u8::from(cond),
-            out = lateout(reg_byte) out,
-            feat = const k::X86_FEATURE_SC_NO_BRANCH_HARDEN,
-            options(nostack),
-        );
+    if cond {
+        // SAFETY: one lfence and its .altinstructions record.
+        unsafe {
+            asm!(
+                alt_lfence!("7740", "7741", "7748"),
+                feat = const k::X86_FEATURE_SC_NO_BRANCH_HARDEN,
+                options(nostack),
+            );
+        }
+        true
+    } else {
+        // SAFETY: as above.
+        unsafe {
+            asm!(
+                alt_lfence!("7743", "7744", "7749"),
+                feat = const k::X86_FEATURE_SC_NO_BRANCH_HARDEN,
+                options(nostack),
+            );
+        }
+        false
     }
-    out != 0
 }
 
 /// `is_hvm_domain(d)` (xen/sched.h), with its speculation barrier.
