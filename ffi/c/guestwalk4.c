@@ -32,4 +32,31 @@ unsigned long xsr_sh_linear_table_base(const struct vcpu *v,
     }
     return 0;
 }
+
+/*
+ * The frame this CPU's page tables (CR3) map at `va` with a 4 KiB entry,
+ * or INVALID_MFN: the debug build checks with it that every shadow-entry
+ * slot Rust takes through the shadow linear map (src/xen/core.rs,
+ * `sh_linear_page`) is in the shadow page the walk expects.
+ */
+unsigned long xsr_debug_va_to_mfn(unsigned long va);
+unsigned long xsr_debug_va_to_mfn(unsigned long va)
+{
+    mfn_t mfn = maddr_to_mfn(read_cr3() & PADDR_MASK & PAGE_MASK);
+    unsigned int shift = L4_PAGETABLE_SHIFT;
+
+    for ( ; ; shift -= PAGETABLE_ORDER )
+    {
+        const intpte_t *t = map_domain_page(mfn);
+        intpte_t e = t[(va >> shift) & (L1_PAGETABLE_ENTRIES - 1)];
+
+        unmap_domain_page(t);
+        if ( !(e & _PAGE_PRESENT) ||
+             (shift != L1_PAGETABLE_SHIFT && (e & _PAGE_PSE)) )
+            return mfn_x(INVALID_MFN);
+        mfn = maddr_to_mfn(e & PADDR_MASK & PAGE_MASK);
+        if ( shift == L1_PAGETABLE_SHIFT )
+            return mfn_x(mfn);
+    }
+}
 #endif

@@ -340,6 +340,10 @@ pub mod core_shims {
         /// Debug builds only, as `xsr_sp_type`.
         #[cfg(xen_debug)]
         pub fn xsr_sh_linear_table_base(v: *const vcpu, level: u32) -> u64;
+        /// Debug builds only: the frame CR3's tables map at `va` (4 KiB
+        /// entries), to check `Core::sh_linear_page`.
+        #[cfg(xen_debug)]
+        pub fn xsr_debug_va_to_mfn(va: u64) -> u64;
 
         // ---- TLB ---------------------------------------------------------------------------
         pub fn xsr_flush_tlb_mask_dirty(d: *const domain);

@@ -647,6 +647,25 @@ impl Core for Xen {
         b
     }
 
+    #[inline(always)]
+    fn sh_linear_page(&self, v: Vcpu, addr: u64, smfn: Mfn) -> Table {
+        let _ = v;
+        // The debug build walks the live page tables to check that the
+        // caller's shadow page is what the linear map shows there.
+        #[cfg(xen_debug)]
+        // SAFETY: reads CR3 and page-table frames only.
+        assert_eq!(unsafe { c::xsr_debug_va_to_mfn(addr) }, smfn.0);
+        let _ = smfn;
+        // A linear-map address is inside Xen's slots, never 0.
+        let base = NonNull::new(addr as usize as *mut u8).expect("sh_linear_page: null address");
+        // SAFETY: `addr` is a page-aligned address of the shadow linear map
+        // of `v`, the current vCPU, whose upper entries the caller has
+        // found present: the page maps shadow `smfn`, readable and
+        // writable by Xen, while those entries stay (the Table's contract
+        // is passed on to the caller, see `Core::sh_linear_page`).
+        unsafe { Table::from_raw(base) }
+    }
+
     // Named after Xen's get_unsafe(); a safe fn.  Its load has an
     // exception-table entry (fast.rs) that turns a fault on `addr` (an
     // unmapped linear-map slot: callers pass only linear-map addresses,

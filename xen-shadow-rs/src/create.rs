@@ -1,19 +1,21 @@
 //! multi.c blocks H (926-1025: creating shadows) and I (1028-1252: the
 //! get-or-create chain from a guest walk down to the shadow L1 entry).
 //!
-//! C returns pointers into the shadow linear map of the current vCPU.  Here
-//! each level instead maps the shadow page it needs with `map_domain_page`,
-//! starting from the vCPU's top-level shadow (`shadow_table[0]`, or the
-//! `l3table[]` copy for PAE guests), reads or installs the entry and unmaps
-//! the page before descending.  At most two pages are mapped at a time
-//! (the upper table, and a new shadow being initialised by
-//! [`sh_make_shadow`]); only the final L1 mapping is handed to the caller.
+//! As in C, each level's entry is reached through the shadow linear map of
+//! the current vCPU (`sh_linear_lN_table(v) + shadow_lN_linear_offset(va)`,
+//! [`linear_slot`]): the chain runs only in the page-fault handler, for
+//! `current`, and an entry's page is in the linear map as soon as the entry
+//! above it is present, which each level makes sure of before descending.
+//! The shadow page holding each entry is tracked alongside (a `Slot` names
+//! it), starting from the vCPU's top-level shadow (`shadow_table[0]`, or
+//! the `l3table[]` copy for PAE guests).  Nothing is mapped, so nothing is
+//! left to release.
 
 use crate::fl1::{get_fl1_shadow_status, set_fl1_shadow_status};
 use crate::index::*;
 use crate::level::GuestLevel;
 use crate::oos::sh_type_has_up_pointer;
-use crate::platform::{GuestWalk, MappedSlot, Platform, Slot};
+use crate::platform::{GuestWalk, Platform, Slot};
 use crate::propagate::{
     l2e_propagate_from_guest, l3e_propagate_from_guest, l4e_propagate_from_guest,
 };
@@ -167,43 +169,54 @@ fn present_or_install<P: Platform, L: GuestLevel>(
     Some(m)
 }
 
+/// `sh_linear_lN_table(v) + shadow_lN_linear_offset(va)` for N = `LEVEL`:
+/// the slot of the level-N shadow entry for `va`, in shadow page `smfn`,
+/// through the current vCPU's shadow linear map.  The caller has made sure
+/// the entries above it are present, so the page is mapped there.
+#[inline(always)]
+fn linear_slot<P: Platform, const LEVEL: u32>(p: &P, v: P::Vcpu, va: u64, smfn: Mfn) -> Slot {
+    let off = match LEVEL {
+        1 => shadow_l1_linear_offset(va),
+        2 => shadow_l2_linear_offset(va),
+        3 => shadow_l3_linear_offset(va),
+        _ => shadow_l4_linear_offset(va),
+    };
+    // off < 2^36 (a 48-bit address shifted by 12 or more): no overflow.
+    let page = p
+        .sh_linear_table_base(v, LEVEL)
+        .wrapping_add((off & !511) * 8);
+    p.sh_linear_page(v, page, smfn)
+        .slot(smfn, (off & 511) as usize)
+}
+
 /// `shadow_get_and_create_l4e` (multi.c 1041-1049): the slot of the shadow
 /// L4 entry for `gw.va` in the vCPU's top-level shadow (always present).
-fn shadow_get_and_create_l4e<'p, P: Platform>(
-    p: &'p P,
-    v: P::Vcpu,
-    gw: &GuestWalk,
-) -> MappedSlot<'p, P> {
+fn shadow_get_and_create_l4e<P: Platform>(p: &P, v: P::Vcpu, gw: &GuestWalk) -> Slot {
     let sl4mfn = p.vcpu_shadow_table(v, 0);
-    MappedSlot::new(p, sl4mfn, shadow_l4_table_offset(gw.va))
+    linear_slot::<P, 4>(p, v, gw.va, sl4mfn)
 }
 
 /// `shadow_get_and_create_l3e` (multi.c 1051-1094, 4-level guests): the
 /// slot of the shadow L3 entry for `gw.va`, creating and installing the L3
 /// shadow if the L4 entry is empty (then `resync` is set).  None if the
 /// guest has no L3 there or installing failed.
-fn shadow_get_and_create_l3e<'p, P: Platform, L: GuestLevel>(
-    p: &'p P,
+fn shadow_get_and_create_l3e<P: Platform, L: GuestLevel>(
+    p: &P,
     v: P::Vcpu,
     gw: &GuestWalk,
     ft: FetchType,
     resync: &mut bool,
-) -> Option<MappedSlot<'p, P>> {
+) -> Option<Slot> {
     if !p.mfn_valid(gw.l3mfn) {
         return None; // No guest table.
     }
     let d = p.vcpu_domain(v);
     let sl4e = shadow_get_and_create_l4e(p, v, gw);
-    let sl3mfn = present_or_install::<P, L>(p, v, *sl4e, gw.l3mfn, L::SH_L3, resync, |m| {
+    let sl3mfn = present_or_install::<P, L>(p, v, sl4e, gw.l3mfn, L::SH_L3, resync, |m| {
         let new = l4e_propagate_from_guest::<P, L>(p, v, gw.l4e, m, ft);
-        p.shadow_set_l4e(d, *sl4e, new)
+        p.shadow_set_l4e(d, sl4e, new)
     })?;
-    drop(sl4e);
-    Some(MappedSlot::new(
-        p,
-        sl3mfn,
-        shadow_l3_table_offset::<L>(gw.va),
-    ))
+    Some(linear_slot::<P, 3>(p, v, gw.va, sl3mfn))
 }
 
 /// `shadow_get_and_create_l2e` (multi.c 1098-1172): the slot of the shadow
@@ -211,14 +224,13 @@ fn shadow_get_and_create_l3e<'p, P: Platform, L: GuestLevel>(
 /// if needed; PAE guests only look at the vCPU's `l3table[]` (their L3s are
 /// made by `sh_update_cr3`, never on demand); 2-level guests pick the page
 /// of their 4-page top-level shadow.
-fn shadow_get_and_create_l2e<'p, P: Platform, L: GuestLevel>(
-    p: &'p P,
+fn shadow_get_and_create_l2e<P: Platform, L: GuestLevel>(
+    p: &P,
     v: P::Vcpu,
     gw: &GuestWalk,
     ft: FetchType,
     resync: &mut bool,
-) -> Option<MappedSlot<'p, P>> {
-    let index = shadow_l2_table_offset(gw.va);
+) -> Option<Slot> {
     let sl2mfn = match L::LEVELS {
         4 => {
             if !p.mfn_valid(gw.l2mfn) {
@@ -227,9 +239,9 @@ fn shadow_get_and_create_l2e<'p, P: Platform, L: GuestLevel>(
             let d = p.vcpu_domain(v);
             let sl3e = shadow_get_and_create_l3e::<P, L>(p, v, gw, ft, resync)?;
             let t = l2_shadow_type_for::<L>(p.is_pv_32bit_domain(d), gw.va);
-            present_or_install::<P, L>(p, v, *sl3e, gw.l2mfn, t, resync, |m| {
+            present_or_install::<P, L>(p, v, sl3e, gw.l2mfn, t, resync, |m| {
                 let new = l3e_propagate_from_guest::<P, L>(p, v, gw.l3e, m, ft);
-                p.shadow_set_l3e(d, *sl3e, new)
+                p.shadow_set_l3e(d, sl3e, new)
             })?
         }
         3 => {
@@ -249,13 +261,15 @@ fn shadow_get_and_create_l2e<'p, P: Platform, L: GuestLevel>(
         }
         _ => {
             // The top-level shadow always exists; find which of its four
-            // pages holds this address.
+            // pages holds this address (C keeps the first page's number,
+            // which only serves its ASSERTs; the linear map picks the page
+            // by the address alone).
             let mut m = p.vcpu_shadow_table(v, 0);
             let _ = shadow_l2_index::<P, L>(p, &mut m, L::guest_l2_table_offset(gw.va));
             m
         }
     };
-    Some(MappedSlot::new(p, sl2mfn, index))
+    Some(linear_slot::<P, 2>(p, v, gw.va, sl2mfn))
 }
 
 /// `shadow_get_and_create_l1e` (multi.c 1175-1252): the slot of the shadow
@@ -264,15 +278,15 @@ fn shadow_get_and_create_l2e<'p, P: Platform, L: GuestLevel>(
 /// if needed; resyncs out-of-sync pages if an upper level was installed.
 /// None where C returns NULL (no guest table, or installing failed).
 ///
-/// The slot comes with its mapping of `slot.mfn` (the L1 shadow page
-/// holding the entry, i.e. the right page of a 2-page L1 shadow), released
-/// when the returned value is dropped.  No other mapping is left behind.
-pub fn shadow_get_and_create_l1e<'p, P: Platform, L: GuestLevel>(
-    p: &'p P,
+/// `slot.mfn` is the L1 shadow page holding the entry, i.e. the right page
+/// of a 2-page L1 shadow.  The slot is seen through the linear map: valid
+/// while `v` is current and the shadow entries above it stay.
+pub fn shadow_get_and_create_l1e<P: Platform, L: GuestLevel>(
+    p: &P,
     v: P::Vcpu,
     gw: &GuestWalk,
     ft: FetchType,
-) -> Option<MappedSlot<'p, P>> {
+) -> Option<Slot> {
     let d = p.vcpu_domain(v);
     let mut resync = false;
 
@@ -310,7 +324,7 @@ pub fn shadow_get_and_create_l1e<'p, P: Platform, L: GuestLevel>(
             }
         };
         let new = l2e_propagate_from_guest::<P, L>(p, v, gw.l2e, m, ft);
-        let r = p.shadow_set_l2e::<L>(d, *sl2e, new);
+        let r = p.shadow_set_l2e::<L>(d, sl2e, new);
         debug_assert!(r & set::FLUSH == 0);
         if r & set::ERROR != 0 {
             return None;
@@ -320,7 +334,6 @@ pub fn shadow_get_and_create_l1e<'p, P: Platform, L: GuestLevel>(
         let _ = shadow_l1_index::<P, L>(p, &mut m, L::guest_l1_table_offset(gw.va));
         m
     };
-    drop(sl2e);
 
     // Every table walked is a shadowed page table now: safe to resync,
     // in case an L4 or L3 entry was installed.
@@ -328,7 +341,7 @@ pub fn shadow_get_and_create_l1e<'p, P: Platform, L: GuestLevel>(
         p.sh_resync_all(v, false, true, true);
     }
 
-    Some(MappedSlot::new(p, sl1mfn, shadow_l1_table_offset(gw.va)))
+    Some(linear_slot::<P, 1>(p, v, gw.va, sl1mfn))
 }
 
 #[cfg(test)]

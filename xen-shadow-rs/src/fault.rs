@@ -349,7 +349,7 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
 
         // Compute the shadow entry and write it.
         let sl1e = l1e_propagate_from_guest::<P, L>(p, v, gw.l1e, gmfn, ft, p2mt);
-        p.shadow_set_l1e(d, *sl1, sl1e, p2mt);
+        p.shadow_set_l1e(d, sl1, sl1e, p2mt);
 
         if p.mfn_valid(gw.l1mfn) && p.mfn_is_out_of_sync(gw.l1mfn) {
             // Keep the out-of-sync snapshot in step with what we shadowed.
@@ -368,8 +368,7 @@ pub fn sh_page_fault<P: Platform, L: GuestLevel>(
             p.unmap_domain_page(snp);
         }
 
-        sh_prefetch::<P, L>(p, v, gw, *sl1);
-        drop(sl1); // releases the L1 shadow's mapping
+        sh_prefetch::<P, L>(p, v, gw, sl1);
 
         let ec = p.regs_error_code(regs);
         let st = Locked { gw, gfn, gmfn };

@@ -248,6 +248,13 @@ pub trait Core {
     /// of `v`'s address space (HVM: `__sh_linear_lN_table`, PV:
     /// `__linear_lN_table`).  Meaningful only while `v` is current.
     fn sh_linear_table_base(&self, v: Self::Vcpu, level: u32) -> u64;
+    /// The page of the shadow linear map at `addr` (page-aligned, inside
+    /// `sh_linear_lN_table(v)`), which the caller knows holds shadow page
+    /// `smfn`: the upper shadow entries mapping it are present (it has just
+    /// read or installed them) and `v` is current.  A window, not a
+    /// mapping: nothing to release, valid while those entries stay.  The
+    /// simulator (and Xen's debug build) check that `addr` maps `smfn`.
+    fn sh_linear_page(&self, v: Self::Vcpu, addr: u64, smfn: Mfn) -> Table;
     /// `get_unsafe(x, (u64 *)addr)`: a load that may fault (the page may be
     /// unmapped under our feet); `None` if it did.  Backed by an exception
     /// table entry in Xen.

@@ -34,7 +34,7 @@ pub mod walk;
 pub use self::core::{Core, GuestWalk};
 pub use self::cr3::Cr3Ops;
 pub use self::fault::FaultOps;
-pub use self::mapped::{Mapped, MappedSlot};
+pub use self::mapped::Mapped;
 pub use self::shadows::ShadowOps;
 pub use self::table::{Slot, Table};
 pub use self::walk::WalkOps;

@@ -333,6 +333,31 @@ impl Core for Sim {
             _ => 0,
         }
     }
+    fn sh_linear_page(&self, v: u32, addr: u64, smfn: Mfn) -> Table {
+        // What the hardware would map at `addr` through Xen's page tables
+        // of the moment must be the page the caller expects: the generic
+        // code's claim that the linear map reaches it is checked here on
+        // every call.
+        let root = {
+            let st = self.st.borrow();
+            assert_eq!(
+                st.current, v as usize,
+                "sh_linear_page: vCPU {v} is not current"
+            );
+            st.vcpus[st.current].arch_cr3
+        };
+        match self.hw_walk(root, addr, super::mmu::Access::W, false, false, true) {
+            super::mmu::Hw::Ok(e) if e.mfn == smfn => {}
+            w => panic!(
+                "sh_linear_page: {addr:#x} does not map shadow {:#x} (walk: {w:?})",
+                smfn.0
+            ),
+        }
+        // The linear map, not a map_domain_page mapping: not counted.
+        let t = self.map_domain_page(smfn);
+        self.st.borrow_mut().maps -= 1;
+        t
+    }
     fn get_unsafe_u64(&self, addr: u64) -> Option<u64> {
         self.xen_read64(addr)
     }
