@@ -169,21 +169,20 @@ pub fn gfn_valid<P: Platform>(p: &P, d: P::Dom, gfn: Gfn) -> bool {
 }
 
 /// `_sh_propagate` (multi.c 459-682): the shadow entry for guest entry
-/// `guest_e` of level `level` whose target is `target_mfn` (the guest frame
+/// `guest_e` of level `LEVEL` whose target is `target_mfn` (the guest frame
 /// for L1s, the next shadow for upper levels).
-fn sh_propagate<P: Platform, L: GuestLevel>(
+fn sh_propagate<P: Platform, L: GuestLevel, const LEVEL: u32>(
     p: &P,
     v: P::Vcpu,
     guest_e: u64,
     target_mfn: Mfn,
-    level: u32,
     ft: FetchType,
     p2mt: P2mType,
 ) -> u64 {
     let d = p.vcpu_domain(v);
     let target_gfn = L::guest_e_get_gfn(guest_e);
 
-    debug_assert!(L::LEVELS > 3 || level != 3, "PAE L3s are not shadowed");
+    debug_assert!(L::LEVELS > 3 || LEVEL != 3, "PAE L3s are not shadowed");
 
     // Nothing to map to.
     if (!p2mt.is_valid() && !p2mt.is_grant()) || !gfn_valid(p, d, target_gfn) {
@@ -199,7 +198,7 @@ fn sh_propagate<P: Platform, L: GuestLevel>(
     }
 
     // An L1 mapping emulated MMIO: the magic MMIO entry.
-    if level == 1 && p2mt == P2mType::MmioDm {
+    if LEVEL == 1 && p2mt == P2mType::MmioDm {
         let sl1e = sh_l1e_mmio(p, target_gfn, gflags);
         if sh_l1e_is_magic(sl1e) {
             p.set_has_fast_mmio_entries(d);
@@ -210,9 +209,9 @@ fn sh_propagate<P: Platform, L: GuestLevel>(
     // Only L1 entries may point at MMIO (or invalid) frames, and only
     // without refcounting or for direct MMIO; otherwise (a prefetch)
     // there is nothing useful to shadow.
-    let mmio_mfn = !p.mfn_valid(target_mfn) || (level == 1 && p.page_owner_is_dom_io(target_mfn));
+    let mmio_mfn = !p.mfn_valid(target_mfn) || (LEVEL == 1 && p.page_owner_is_dom_io(target_mfn));
     let refcounts = p.shadow_mode_refcounts(d);
-    if mmio_mfn && !(level == 1 && (!refcounts || p2mt == P2mType::MmioDirect)) {
+    if mmio_mfn && !(LEVEL == 1 && (!refcounts || p2mt == P2mType::MmioDirect)) {
         debug_assert!(ft == FetchType::Prefetch);
         return 0;
     }
@@ -220,12 +219,12 @@ fn sh_propagate<P: Platform, L: GuestLevel>(
     let mut sflags = pass_thru_flags(
         gflags,
         guest_nx_enabled::<P, L>(p, v),
-        level == 1 && !refcounts && mmio_mfn,
+        LEVEL == 1 && !refcounts && mmio_mfn,
     );
 
     // HVM L1 entries: the caching attributes the guest (or the toolstack's
     // pinned ranges, or the UC mode) asks for.
-    if level == 1
+    if LEVEL == 1
         && p.is_hvm_domain(d)
         && (!p.mfn_valid(target_mfn) || !p.is_special_page(target_mfn))
     {
@@ -263,7 +262,7 @@ fn sh_propagate<P: Platform, L: GuestLevel>(
     }
 
     sflags = apply_access_dirty(
-        level,
+        LEVEL,
         L::SHADOW_LEVELS,
         gflags,
         sflags,
@@ -272,7 +271,7 @@ fn sh_propagate<P: Platform, L: GuestLevel>(
 
     // Dirty-VRAM tracking: until the first write is seen, map the range
     // read-only; a demand write records the time instead.
-    if level == 1 && p.is_hvm_domain(d) {
+    if LEVEL == 1 && p.is_hvm_domain(d) {
         if let Some((begin, end)) = p.dirty_vram_clean_range(d) {
             if target_gfn.0 >= begin && target_gfn.0 < end {
                 if ft.is_write() {
@@ -290,7 +289,7 @@ fn sh_propagate<P: Platform, L: GuestLevel>(
 
     // Guest page tables stay read-only, unless out of sync and this is the
     // guest's demand write to it.
-    if level == 1
+    if LEVEL == 1
         && WalkOps::sh_mfn_is_a_page_table(p, target_mfn)
         && !(WalkOps::mfn_oos_may_write(p, target_mfn) && ft == FetchType::DemandWrite)
     {
@@ -299,7 +298,7 @@ fn sh_propagate<P: Platform, L: GuestLevel>(
 
     // Log-dirty, handled inside the shadow code: a demand write marks the
     // frame dirty; otherwise only already-dirty frames may be writable.
-    if level == 1 && p.paging_mode_log_dirty(d) && p.mfn_valid(target_mfn) {
+    if LEVEL == 1 && p.paging_mode_log_dirty(d) && p.mfn_valid(target_mfn) {
         if ft.is_write() {
             p.paging_mark_dirty(d, target_mfn);
         } else if sflags & RW != 0 && !p.paging_mfn_is_dirty(d, target_mfn) {
@@ -330,7 +329,7 @@ pub fn l4e_propagate_from_guest<P: Platform, L: GuestLevel>(
             || L::guest_e_get_flags(gl4e) & PRESENT == 0
             || !guest_l4e_rsvd_bits::<P, L>(p, v, gl4e)
     );
-    sh_propagate::<P, L>(p, v, gl4e, sl3mfn, 4, ft, P2mType::RamRw)
+    sh_propagate::<P, L, 4>(p, v, gl4e, sl3mfn, ft, P2mType::RamRw)
 }
 
 /// `l3e_propagate_from_guest` (multi.c 704-716): the shadow L3 entry for
@@ -347,7 +346,7 @@ pub fn l3e_propagate_from_guest<P: Platform, L: GuestLevel>(
             || L::guest_e_get_flags(gl3e) & PRESENT == 0
             || !guest_l3e_rsvd_bits::<P, L>(p, v, gl3e)
     );
-    sh_propagate::<P, L>(p, v, gl3e, sl2mfn, 3, ft, P2mType::RamRw)
+    sh_propagate::<P, L, 3>(p, v, gl3e, sl2mfn, ft, P2mType::RamRw)
 }
 
 /// `l2e_propagate_from_guest` (multi.c 719-731): the shadow L2 entry for
@@ -364,7 +363,7 @@ pub fn l2e_propagate_from_guest<P: Platform, L: GuestLevel>(
             || L::guest_e_get_flags(gl2e) & PRESENT == 0
             || !guest_l2e_rsvd_bits::<P, L>(p, v, gl2e)
     );
-    sh_propagate::<P, L>(p, v, gl2e, sl1mfn, 2, ft, P2mType::RamRw)
+    sh_propagate::<P, L, 2>(p, v, gl2e, sl1mfn, ft, P2mType::RamRw)
 }
 
 /// `l1e_propagate_from_guest` (multi.c 733-747): the shadow L1 entry for
@@ -382,7 +381,7 @@ pub fn l1e_propagate_from_guest<P: Platform, L: GuestLevel>(
             || L::guest_e_get_flags(gl1e) & PRESENT == 0
             || !guest_l1e_rsvd_bits::<P, L>(p, v, gl1e)
     );
-    sh_propagate::<P, L>(p, v, gl1e, gmfn, 1, ft, p2mt)
+    sh_propagate::<P, L, 1>(p, v, gl1e, gmfn, ft, p2mt)
 }
 
 #[cfg(test)]
