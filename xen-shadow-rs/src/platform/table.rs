@@ -52,23 +52,26 @@ impl Table {
 
     /// The first index `j` of `from, from + step, from + 2 * step, ...`
     /// below 512 whose 64-bit entry has every bit of `want` set, or `None`.
-    /// The scan of the `SHADOW_FOREACH_*` loops: one load, test and pointer
-    /// step per entry, as C's loops compile to (`want` is a constant after
-    /// inlining).
+    /// The scan of the `SHADOW_FOREACH_*` loops: one load, test, pointer
+    /// step and end test per entry, as C's loops compile to (`want` and
+    /// `step` are constants after inlining; the address is the only
+    /// induction variable).
     #[inline(always)]
     pub fn next_with(self, from: usize, step: usize, want: u64) -> Option<usize> {
-        const N: usize = PAGE_SIZE as usize / 8;
-        let step = step.max(1);
-        let base = self.base.as_ptr().cast::<u64>();
-        let mut i = from;
-        while i < N {
-            // SAFETY: `i < 512`, so the entry is inside the 4 KiB the
-            // constructor's contract keeps mapped; 8-byte aligned.
-            let e = unsafe { core::ptr::read_volatile(base.add(i)) };
+        const END: usize = PAGE_SIZE as usize;
+        // Byte offsets in the frame: `off < END` below and `step <= END`,
+        // so `off + step` cannot overflow.
+        let step = step.clamp(1, END / 8) * 8;
+        let mut off = from.min(END / 8) * 8;
+        while off < END {
+            // SAFETY: `off < 4096` and 8-aligned (`from` and `step` count
+            // entries), so the entry is inside the frame the constructor's
+            // contract keeps mapped.
+            let e = unsafe { core::ptr::read_volatile(self.base.as_ptr().add(off).cast::<u64>()) };
             if e & want == want {
-                return Some(i);
+                return Some(off / 8);
             }
-            i += step;
+            off += step;
         }
         None
     }
