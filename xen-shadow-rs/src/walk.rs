@@ -169,7 +169,10 @@ const fn cr3_pa(cr3: u64) -> u64 {
 /// `va` with Xen's walker.  The root is the guest CR3 (HVM) or the guest
 /// table (PV); 32-bit and 64-bit guests get their root page mapped for the
 /// walk, PAE guests walk from the vCPU's cached copy of their four L3es.
-/// The walk is written into `gw`, which needs no initialising.
+/// The walk is written into `gw`, which needs no initialising.  Inline,
+/// as C's `static inline`: two callers (the fault handler and
+/// `sh_gva_to_gfn`), and the call would cost a frame around a call.
+#[inline(always)]
 pub fn sh_walk_guest_tables<'w, P: Platform, L: GuestLevel>(
     p: &P,
     v: P::Vcpu,
