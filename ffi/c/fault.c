@@ -71,12 +71,6 @@ void xsr_gtable_dirty_version_inc(struct domain *d)
     atomic_inc(&d->arch.paging.shadow.gtable_dirty_version);
 }
 
-void xsr_log_dirty_fault_count_inc(struct domain *d);
-void xsr_log_dirty_fault_count_inc(struct domain *d)
-{
-    d->arch.paging.log_dirty.fault_count++;
-}
-
 void xsr_printk_recursive_shadow_fault(const struct domain *d);
 void xsr_printk_recursive_shadow_fault(const struct domain *d)
 {
@@ -180,17 +174,18 @@ void xsr_trace_var(uint32_t event, unsigned int extra, const void *data)
     __trace_var(event, 0 /* no TSC */, extra, data);
 }
 
+#ifdef CONFIG_DEBUG
+/*
+ * `this_cpu(trace_shadow_path_flags)`: Rust reads and writes its per-CPU
+ * copy inline (src/xen/fast.rs); the debug build checks each access
+ * against this.
+ */
 uint32_t xsr_trace_shadow_path_flags(void);
 uint32_t xsr_trace_shadow_path_flags(void)
 {
     return this_cpu(trace_shadow_path_flags);
 }
-
-void xsr_set_trace_shadow_path_flags(uint32_t flags);
-void xsr_set_trace_shadow_path_flags(uint32_t flags)
-{
-    this_cpu(trace_shadow_path_flags) = flags;
-}
+#endif
 
 /*
  * multi.c's per-CPU trace state is static to each guest_N.o: one value of

@@ -58,6 +58,9 @@ extern "C" {
     // arch/x86/mm/paging.c: DEFINE_PER_CPU(int, mm_lock_level), the
     // current CPU's mm lock order (mm-locks.h).
     static mut per_cpu__mm_lock_level: i32;
+    // arch/x86/mm/shadow/common.c: DEFINE_PER_CPU(uint32_t,
+    // trace_shadow_path_flags), the TRCE_SFLAG_* of the current fault.
+    static mut per_cpu__trace_shadow_path_flags: u32;
     // arch/x86/setup.c: the boot CPU's features.
     static boot_cpu_data: cpuinfo_x86;
     // common/trace.c (CONFIG_TRACEBUFFER).
@@ -594,6 +597,21 @@ fn pdx_to_pfn(pdx: u64) -> u64 {
     unsafe { (pdx & pfn_pdx_bottom_mask) | (pdx.wrapping_shl(pfn_pdx_hole_shift) & pfn_top_mask) }
 }
 
+/// multi.c's `sh_next_page(smfn)`: the next page of a multi-page shadow of
+/// a 2-level guest, `page_to_mfn(page_list_next(pg, &h))` with the empty
+/// local head `h` C uses as the terminator, i.e. the frame whose pdx is
+/// `pg->list.next`.  The debug build checks it against C's
+/// (`xsr_sh_next_page`, which keeps multi.c's ASSERTs).
+///
+/// # Safety
+/// `smfn` must be a page of such a shadow, not its last one.
+#[inline(always)]
+pub unsafe fn sh_next_page(smfn: u64) -> u64 {
+    // SAFETY: forwarded to the caller; a shadow page is on a page list.
+    let next = unsafe { (*mfn_to_page(smfn)).__bindgen_anon_1.list.next };
+    pdx_to_pfn(u64::from(next))
+}
+
 /// `mfn_to_page(smfn)->u.sh.type` (asm/mm.h), the shadow type of a shadow
 /// page.  The bitfield accessor is bindgen's; the debug build checks each
 /// read against the C shim (`Core::sp_type`).
@@ -969,10 +987,24 @@ pub fn current() -> *mut vcpu {
 /// `&this_cpu(mm_lock_level)`.
 #[inline(always)]
 fn mm_lock_level() -> *mut i32 {
+    this_cpu(addr_of_mut!(per_cpu__mm_lock_level))
+}
+
+/// `&this_cpu(var)` (asm/percpu.h) for the address of a `per_cpu__var`:
+/// the running CPU's copy.
+#[inline(always)]
+fn this_cpu<T>(var: *mut T) -> *mut T {
     // SAFETY: the per-CPU block of the running CPU is always mapped;
     // `per_cpu_offset` is set before the CPU runs any guest.
     let off = unsafe { read_volatile(addr_of!((*cpu_info()).per_cpu_offset)) } as usize;
-    (addr_of_mut!(per_cpu__mm_lock_level) as usize).wrapping_add(off) as *mut i32
+    (var as usize).wrapping_add(off) as *mut T
+}
+
+/// `&this_cpu(trace_shadow_path_flags)`: this CPU's copy, which only code
+/// running on it touches (no atomics, as in C).
+#[inline(always)]
+pub fn trace_shadow_path_flags() -> *mut u32 {
+    this_cpu(addr_of_mut!(per_cpu__trace_shadow_path_flags))
 }
 
 /// The lock's `recurse_cpu:SPINLOCK_CPU_BITS, recurse_cnt` unit.

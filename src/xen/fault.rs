@@ -60,7 +60,6 @@ extern "C" {
     fn xsr_last_write_was_pt(v: *const vcpu) -> bool;
 
     fn xsr_gtable_dirty_version_inc(d: *mut domain);
-    fn xsr_log_dirty_fault_count_inc(d: *mut domain);
     fn xsr_printk_recursive_shadow_fault(d: *const domain);
 
     fn xsr_handle_mmio_with_translation(gla: c_ulong, gpfn: c_ulong, write_access: bool) -> bool;
@@ -72,8 +71,8 @@ extern "C" {
     fn xsr_hvm_inject_emul_event(buf: *const c_void);
 
     fn xsr_trace_var(event: u32, extra: c_uint, data: *const c_void);
+    #[cfg(xen_debug)]
     fn xsr_trace_shadow_path_flags() -> u32;
-    fn xsr_set_trace_shadow_path_flags(flags: u32);
     fn xsr_trace_emulate_write_val(levels: c_uint) -> u64;
     fn xsr_set_trace_emulate_write_val(levels: c_uint, val: u64);
     fn xsr_trace_emulate_initial_va() -> u32;
@@ -193,9 +192,14 @@ impl FaultOps for Xen {
         // SAFETY: see above (an atomic increment).
         unsafe { xsr_gtable_dirty_version_inc(d.0) }
     }
+    #[inline(always)]
     fn log_dirty_fault_count_inc(&self, d: Dom) {
-        // SAFETY: see above; called with the paging lock held, as in C.
-        unsafe { xsr_log_dirty_fault_count_inc(d.0) }
+        // SAFETY: see above; called with the paging lock held, which
+        // serialises the counter's writers, as in C (a plain increment).
+        unsafe {
+            let c = ::core::ptr::addr_of_mut!((*d.0).arch.paging.log_dirty.fault_count);
+            c.write(c.read().wrapping_add(1));
+        }
     }
     fn printk_recursive_shadow_fault(&self, d: Dom) {
         // SAFETY: see above; `locker_function` is a string literal or NULL
@@ -257,13 +261,23 @@ impl FaultOps for Xen {
         // SAFETY: `data` is a live slice; __trace_var copies `extra` bytes.
         unsafe { xsr_trace_var(event, data.len() as c_uint, data.as_ptr().cast()) }
     }
+    #[inline(always)]
     fn this_cpu_trace_shadow_path_flags(&self) -> u32 {
-        // SAFETY: per-CPU variable of this CPU.
-        unsafe { xsr_trace_shadow_path_flags() }
+        // SAFETY: this CPU's copy of a per-CPU variable, mapped and only
+        // used by this CPU.
+        let f = unsafe { fast::trace_shadow_path_flags().read() };
+        #[cfg(xen_debug)]
+        // SAFETY: as above.
+        assert_eq!(f, unsafe { xsr_trace_shadow_path_flags() });
+        f
     }
+    #[inline(always)]
     fn set_this_cpu_trace_shadow_path_flags(&self, flags: u32) {
-        // SAFETY: per-CPU variable of this CPU.
-        unsafe { xsr_set_trace_shadow_path_flags(flags) }
+        // SAFETY: as above.
+        unsafe { fast::trace_shadow_path_flags().write(flags) }
+        #[cfg(xen_debug)]
+        // SAFETY: as above.
+        assert_eq!(flags, unsafe { xsr_trace_shadow_path_flags() });
     }
     fn this_cpu_trace_emulate_write_val(&self, levels: u32) -> u64 {
         // SAFETY: per-CPU variable of this CPU.
