@@ -164,8 +164,12 @@ fn validate_gl1e_at<P: Platform, L: GuestLevel>(
 /// `sh_map_and_validate` (multi.c 1769-1821): validate the guest entries
 /// in bytes `offset .. offset + size` of `guest` (the mapping of `gmfn`)
 /// against the shadow of type `sh_type`, one entry at a time, mapping the
-/// page of a multi-page shadow that holds each entry.
+/// page of a multi-page shadow that holds each entry.  Generic over the
+/// two per-level functions, so that each instance calls (or inlines) them
+/// directly, as GCC does with C's function-pointer arguments of this
+/// static inline function; an indirect call would go through a retpoline.
 #[allow(clippy::too_many_arguments)]
+#[inline]
 fn sh_map_and_validate<P: Platform, L: GuestLevel>(
     p: &P,
     v: P::Vcpu,
@@ -174,8 +178,8 @@ fn sh_map_and_validate<P: Platform, L: GuestLevel>(
     offset: usize,
     size: u32,
     sh_type: u32,
-    shadow_index: &dyn Fn(&mut Mfn, usize) -> usize,
-    validate_ge: &dyn Fn(u64, Slot, usize) -> i32,
+    shadow_index: impl Fn(&mut Mfn, usize) -> usize,
+    validate_ge: impl Fn(u64, Slot, usize) -> i32,
 ) -> i32 {
     let d = p.vcpu_domain(v);
     let bytes = L::GUEST_PTE_BYTES;
@@ -232,6 +236,9 @@ pub enum GuestTable {
 /// a write of `size` bytes at `offset` of the guest table `gmfn` (mapped at
 /// `guest`) against its shadow of the level `which` says.  `L2h`, `L3` and
 /// `L4` exist only for 4-level guests; C's versions for other levels BUG().
+/// Inline, so that each exported entry point (one `which` each) keeps only
+/// its own level.
+#[inline(always)]
 pub fn sh_map_and_validate_gle<P: Platform, L: GuestLevel>(
     p: &P,
     v: P::Vcpu,
@@ -246,31 +253,54 @@ pub fn sh_map_and_validate_gle<P: Platform, L: GuestLevel>(
         "sh_map_and_validate: {which:?} write in a {}-level paging mode",
         L::LEVELS
     );
-    let run = |t,
-               index: &dyn Fn(&mut Mfn, usize) -> usize,
-               validate: &dyn Fn(u64, Slot, usize) -> i32| {
-        sh_map_and_validate::<P, L>(p, v, gmfn, guest, offset, size, t, index, validate)
-    };
     match which {
-        GuestTable::L4 => run(L::SH_L4, &|_, gi| shadow_l4_index(gi), &|ge, se, _| {
-            validate_gl4e::<P, L>(p, v, ge, se)
-        }),
-        GuestTable::L3 => run(L::SH_L3, &|_, gi| shadow_l3_index(gi), &|ge, se, _| {
-            validate_gl3e::<P, L>(p, v, ge, se)
-        }),
-        GuestTable::L2 | GuestTable::L2h => run(
+        GuestTable::L4 => sh_map_and_validate::<P, L>(
+            p,
+            v,
+            gmfn,
+            guest,
+            offset,
+            size,
+            L::SH_L4,
+            |_, gi| shadow_l4_index(gi),
+            |ge, se, _| validate_gl4e::<P, L>(p, v, ge, se),
+        ),
+        GuestTable::L3 => sh_map_and_validate::<P, L>(
+            p,
+            v,
+            gmfn,
+            guest,
+            offset,
+            size,
+            L::SH_L3,
+            |_, gi| shadow_l3_index(gi),
+            |ge, se, _| validate_gl3e::<P, L>(p, v, ge, se),
+        ),
+        GuestTable::L2 | GuestTable::L2h => sh_map_and_validate::<P, L>(
+            p,
+            v,
+            gmfn,
+            guest,
+            offset,
+            size,
             if which == GuestTable::L2 {
                 L::SH_L2
             } else {
                 L::SH_L2H
             },
-            &|smfn, gi| shadow_l2_index::<P, L>(p, smfn, gi),
-            &|ge, se, _| validate_gl2e::<P, L>(p, v, ge, se),
+            |smfn, gi| shadow_l2_index::<P, L>(p, smfn, gi),
+            |ge, se, _| validate_gl2e::<P, L>(p, v, ge, se),
         ),
-        GuestTable::L1 => run(
+        GuestTable::L1 => sh_map_and_validate::<P, L>(
+            p,
+            v,
+            gmfn,
+            guest,
+            offset,
+            size,
             L::SH_L1,
-            &|smfn, gi| shadow_l1_index::<P, L>(p, smfn, gi),
-            &|ge, se, gi| validate_gl1e_at::<P, L>(p, v, ge, se, gi),
+            |smfn, gi| shadow_l1_index::<P, L>(p, smfn, gi),
+            |ge, se, gi| validate_gl1e_at::<P, L>(p, v, ge, se, gi),
         ),
     }
 }
