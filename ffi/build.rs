@@ -179,6 +179,11 @@ const CONSTS: &[(&str, &str)] = &[
     // Domain creation flags (public/domctl.h) and vCPU flags.
     ("XEN_DOMCTL_CDF_HVM", "XEN_DOMCTL_CDF_hvm"),
     ("TF_KERNEL_MODE", "TF_kernel_mode"),
+    // HVM guest control-register bits (hvm.h's hvm_*_enabled() macros).
+    ("X86_CR0_PG", "X86_CR0_PG"),
+    ("X86_CR0_WP", "X86_CR0_WP"),
+    ("X86_CR4_PSE", "X86_CR4_PSE"),
+    ("EFER_NXE", "EFER_NXE"),
     ("SHUTDOWN_CRASH", "SHUTDOWN_crash"),
     // Frame-table flags (asm/mm.h, shadow/private.h).
     ("PGC_PAGE_TABLE", "PGC_page_table"),

@@ -37,11 +37,14 @@ bool xsr_hvm_event_pending(const struct vcpu *v)
     return hvm_event_pending(v);
 }
 
+#ifdef CONFIG_DEBUG
+/* Rust reads the bit inline (src/xen/fault.rs); debug builds check it. */
 bool xsr_hvm_wp_enabled(const struct vcpu *v);
 bool xsr_hvm_wp_enabled(const struct vcpu *v)
 {
     return hvm_wp_enabled(v);
 }
+#endif
 
 #ifdef CONFIG_DEBUG
 /*

@@ -10,6 +10,11 @@
 #include <xen/rangeset.h>
 #include <xen/time.h>
 
+#ifdef CONFIG_DEBUG
+/*
+ * Field reads Rust does inline (src/xen/fast.rs, walk.rs); the debug build
+ * checks each against these.
+ */
 unsigned long xsr_hvm_guest_cr3(const struct vcpu *v);
 unsigned long xsr_hvm_guest_cr3(const struct vcpu *v)
 {
@@ -51,6 +56,7 @@ bool xsr_hvm_nx_enabled(const struct vcpu *v)
 {
     return hvm_nx_enabled(v);
 }
+#endif
 
 bool xsr_cpuid_vendor_is_amd(const struct domain *d);
 bool xsr_cpuid_vendor_is_amd(const struct domain *d)

@@ -536,6 +536,49 @@ pub unsafe fn tf_kernel_mode(v: *const vcpu) -> bool {
     f & k::TF_KERNEL_MODE != 0
 }
 
+/// `v->arch.hvm.guest_cr[i]` (i < 5), the guest's view of its control
+/// registers.
+///
+/// # Safety
+/// As for [`vcpu_domain`]; `v` must be an HVM vCPU (`arch.hvm` is a union
+/// member).
+#[inline(always)]
+pub unsafe fn hvm_guest_cr(v: *const vcpu, i: usize) -> u64 {
+    // SAFETY: forwarded to the caller; the array read is bounds-checked.
+    unsafe { (*v).arch.__bindgen_anon_1.hvm.guest_cr[i] }
+}
+
+/// `v->arch.hvm.guest_efer`.
+///
+/// # Safety
+/// As for [`hvm_guest_cr`].
+#[inline(always)]
+pub unsafe fn hvm_guest_efer(v: *const vcpu) -> u64 {
+    // SAFETY: forwarded to the caller.
+    unsafe { (*v).arch.__bindgen_anon_1.hvm.guest_efer }
+}
+
+/// `pagetable_get_pfn(v->arch.guest_table_user)`.
+///
+/// # Safety
+/// As for [`vcpu_domain`].
+#[inline(always)]
+pub unsafe fn guest_table_user_pfn(v: *const vcpu) -> u64 {
+    // SAFETY: forwarded to the caller.
+    unsafe { (*v).arch.guest_table_user.pfn }
+}
+
+/// `v->arch.paging.shadow.gl3e`, a PAE guest's four top-level entries as
+/// the shadow code cached them.
+///
+/// # Safety
+/// As for [`vcpu_domain`].
+#[inline(always)]
+pub unsafe fn shadow_gl3e(v: *mut vcpu) -> *mut [ffi::bindings::l3_pgentry_t; 4] {
+    // SAFETY: forwarded to the caller; only the address is taken.
+    unsafe { addr_of_mut!((*v).arch.paging.shadow.gl3e) }
+}
+
 /// `pagetable_get_pfn(v->arch.guest_table)`.
 ///
 /// # Safety

@@ -52,6 +52,7 @@ extern "C" {
 
     fn xsr_hvm_get_cpl(v: *mut vcpu) -> c_uint;
     fn xsr_hvm_event_pending(v: *const vcpu) -> bool;
+    #[cfg(xen_debug)]
     fn xsr_hvm_wp_enabled(v: *const vcpu) -> bool;
     // Debug builds only: checks of fast.rs's bitfield accessors.
     #[cfg(xen_debug)]
@@ -119,9 +120,14 @@ impl FaultOps for Xen {
         // SAFETY: see above; only called for HVM vCPUs, as in C.
         unsafe { xsr_hvm_event_pending(v.0) }
     }
+    #[inline(always)]
     fn hvm_wp_enabled(&self, v: Vcpu) -> bool {
-        // SAFETY: see above.
-        unsafe { xsr_hvm_wp_enabled(v.0) }
+        // SAFETY: see above; HVM vCPUs only, as in C.
+        let on = unsafe { fast::hvm_guest_cr(v.0, 0) } & ffi::consts::X86_CR0_WP != 0;
+        #[cfg(xen_debug)]
+        // SAFETY: as above.
+        assert_eq!(on, unsafe { xsr_hvm_wp_enabled(v.0) });
+        on
     }
     // The per-vCPU emulation state is read and written inline (fast.rs);
     // the debug build checks the two bitfields against the C shims.

@@ -1,21 +1,31 @@
 //! `impl WalkOps for Xen`: thin calls into the C shims of `ffi/c/walk.c`.
 
-use core::ffi::{c_int, c_uint, c_ulong, c_void};
+use core::ffi::{c_int, c_uint, c_ulong};
 
 use ffi::{domain, vcpu};
 use xen_shadow_rs::platform::WalkOps;
 use xen_shadow_rs::types::{Gfn, Mfn};
 
+use ffi::consts as k;
+
 use super::{fast, Dom, Vcpu, Xen};
 
 #[allow(improper_ctypes)]
 extern "C" {
+    // Debug builds only: checks of the inline field reads below.
+    #[cfg(xen_debug)]
     fn xsr_hvm_guest_cr3(v: *const vcpu) -> c_ulong;
+    #[cfg(xen_debug)]
     fn xsr_guest_table_user_pfn(v: *const vcpu) -> c_ulong;
-    fn xsr_shadow_gl3e_ptr(v: *mut vcpu) -> *mut c_void;
+    #[cfg(xen_debug)]
+    fn xsr_shadow_gl3e_ptr(v: *mut vcpu) -> *mut core::ffi::c_void;
+    #[cfg(xen_debug)]
     fn xsr_shadow_gl3e(v: *const vcpu, i: c_uint) -> u64;
+    #[cfg(xen_debug)]
     fn xsr_hvm_paging_enabled(v: *const vcpu) -> bool;
+    #[cfg(xen_debug)]
     fn xsr_hvm_pse_enabled(v: *const vcpu) -> bool;
+    #[cfg(xen_debug)]
     fn xsr_hvm_nx_enabled(v: *const vcpu) -> bool;
     fn xsr_cpuid_vendor_is_amd(d: *const domain) -> bool;
     fn xsr_is_special_page(mfn: c_ulong) -> bool;
@@ -51,48 +61,83 @@ extern "C" {
 // caller, as in C).
 
 impl WalkOps for Xen {
+    #[inline(always)]
     fn hvm_guest_cr3(&self, v: Vcpu) -> u64 {
-        // SAFETY: see above.
-        unsafe { xsr_hvm_guest_cr3(v.0) }
+        // SAFETY: see above; only called for HVM vCPUs, as in C.
+        let cr3 = unsafe { fast::hvm_guest_cr(v.0, 3) };
+        #[cfg(xen_debug)]
+        // SAFETY: as above.
+        assert_eq!(cr3, unsafe { xsr_hvm_guest_cr3(v.0) });
+        cr3
     }
     #[inline(always)]
     fn guest_table_pfn(&self, v: Vcpu) -> u64 {
         // SAFETY: see above.
         unsafe { fast::guest_table_pfn(v.0) }
     }
+    #[inline(always)]
     fn guest_table_user_pfn(&self, v: Vcpu) -> u64 {
         // SAFETY: see above.
-        unsafe { xsr_guest_table_user_pfn(v.0) }
+        let pfn = unsafe { fast::guest_table_user_pfn(v.0) };
+        #[cfg(xen_debug)]
+        // SAFETY: as above.
+        assert_eq!(pfn, unsafe { xsr_guest_table_user_pfn(v.0) });
+        pfn
     }
     #[inline(always)]
     fn tf_kernel_mode(&self, v: Vcpu) -> bool {
         // SAFETY: see above.
         unsafe { fast::tf_kernel_mode(v.0) }
     }
+    #[inline(always)]
     fn shadow_gl3e_ptr(&self, v: Vcpu) -> *mut u8 {
         // SAFETY: see above; only the address of the field is taken.
-        unsafe { xsr_shadow_gl3e_ptr(v.0).cast() }
+        let p = unsafe { fast::shadow_gl3e(v.0) }.cast::<u8>();
+        #[cfg(xen_debug)]
+        // SAFETY: as above.
+        assert_eq!(p, unsafe { xsr_shadow_gl3e_ptr(v.0) }.cast::<u8>());
+        p
     }
+    #[inline(always)]
     fn shadow_gl3e(&self, v: Vcpu, i: usize) -> u64 {
-        // SAFETY: see above; the shim masks the index to 0..4.
-        unsafe { xsr_shadow_gl3e(v.0, (i & 3) as c_uint) }
+        // SAFETY: see above; the index is masked to 0..4, as the shim did.
+        let e = unsafe { (*fast::shadow_gl3e(v.0))[i & 3].l3 };
+        #[cfg(xen_debug)]
+        // SAFETY: as above.
+        assert_eq!(e, unsafe { xsr_shadow_gl3e(v.0, (i & 3) as c_uint) });
+        e
     }
     #[inline(always)]
     fn gtable_dirty_version(&self, d: Dom) -> u32 {
         // SAFETY: see above.
         unsafe { fast::gtable_dirty_version(d.0) }
     }
+    #[inline(always)]
     fn hvm_paging_enabled(&self, v: Vcpu) -> bool {
-        // SAFETY: see above.
-        unsafe { xsr_hvm_paging_enabled(v.0) }
+        // SAFETY: see above; HVM vCPUs only, as in C.
+        let on = unsafe { fast::hvm_guest_cr(v.0, 0) } & k::X86_CR0_PG != 0;
+        #[cfg(xen_debug)]
+        // SAFETY: as above.
+        assert_eq!(on, unsafe { xsr_hvm_paging_enabled(v.0) });
+        on
     }
+    #[inline(always)]
     fn hvm_pse_enabled(&self, v: Vcpu) -> bool {
-        // SAFETY: see above.
-        unsafe { xsr_hvm_pse_enabled(v.0) }
+        // SAFETY: as above.
+        let on = unsafe { fast::hvm_guest_cr(v.0, 4) } & k::X86_CR4_PSE != 0;
+        #[cfg(xen_debug)]
+        // SAFETY: as above.
+        assert_eq!(on, unsafe { xsr_hvm_pse_enabled(v.0) });
+        on
     }
+    #[inline(always)]
     fn hvm_nx_enabled(&self, v: Vcpu) -> bool {
-        // SAFETY: see above.
-        unsafe { xsr_hvm_nx_enabled(v.0) }
+        // SAFETY: as above.
+        let on = unsafe { fast::hvm_guest_efer(v.0) } & k::EFER_NXE != 0;
+        #[cfg(xen_debug)]
+        // SAFETY: as above.
+        assert_eq!(on, unsafe { xsr_hvm_nx_enabled(v.0) });
+        on
     }
     fn cpuid_maxphysaddr(&self, d: Dom) -> u32 {
         // SAFETY: see above.
