@@ -142,6 +142,12 @@ fn trace(
     );
     let initrd = format!("{} mode={} bench={op}", guest.display(), mode.guest_mode());
     let serial = out.with_extension("serial");
+    // A trace left by an earlier run must not stand in for this one if gdb
+    // fails before writing (its script writes `out` only at the end).
+    match fs::remove_file(out) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.to_string()),
+        _ => {}
+    }
     let mut qemu = harness::qemu_xen("1600", "1", &xen_dir.join("xen"), &append, &initrd)
         .arg("-serial")
         .arg(format!("file:{}", serial.display()))
