@@ -39,8 +39,10 @@ void xsr_sh_reset_l3_up_pointers(struct vcpu *v)
     sh_reset_l3_up_pointers(v);
 }
 
+#ifdef CONFIG_DEBUG
 /* The page after `mfn` in d's pinned-shadow list (the first if `mfn` is
- * INVALID_MFN); INVALID_MFN at the end. */
+ * INVALID_MFN); INVALID_MFN at the end.  Rust walks the list inline
+ * (src/xen/fast.rs); the debug build checks each step against this. */
 unsigned long xsr_sh_pinned_shadows_next(struct domain *d, unsigned long mfn);
 unsigned long xsr_sh_pinned_shadows_next(struct domain *d, unsigned long mfn)
 {
@@ -51,6 +53,7 @@ unsigned long xsr_sh_pinned_shadows_next(struct domain *d, unsigned long mfn)
 
     return pg ? mfn_x(page_to_mfn(pg)) : mfn_x(INVALID_MFN);
 }
+#endif
 
 unsigned int xsr_sh_compat_l2_first_xen_slot(const struct domain *d);
 unsigned int xsr_sh_compat_l2_first_xen_slot(const struct domain *d)

@@ -655,6 +655,44 @@ pub unsafe fn sh_next_page(smfn: u64) -> u64 {
     pdx_to_pfn(u64::from(next))
 }
 
+/// `page_to_mfn(pg)` (asm/mm.h) for a frame-table entry.
+#[inline(always)]
+fn page_to_mfn(pg: *const page_info) -> u64 {
+    let size = ::core::mem::size_of::<page_info>() as u64;
+    pdx_to_pfn((pg as usize as u64).wrapping_sub(k::FRAMETABLE_VIRT_START) / size)
+}
+
+/// The page after `smfn` on `d`'s pinned-shadow list, the first if `smfn`
+/// is INVALID_MFN, INVALID_MFN at the end: `page_list_first(h)` /
+/// `page_list_next(mfn_to_page(smfn), h)` (xen/mm.h, pdx-linked lists)
+/// and `page_to_mfn`.  The debug build checks it against C's
+/// (`xsr_sh_pinned_shadows_next`).
+///
+/// # Safety
+/// `d` must be a live domain whose paging lock is held; `smfn` is
+/// INVALID_MFN or a page on that list.
+#[inline(always)]
+pub unsafe fn pinned_shadows_next(d: *const domain, smfn: u64) -> u64 {
+    // SAFETY: forwarded to the caller (the lock keeps the list stable).
+    unsafe {
+        let h = addr_of!((*d).arch.paging.shadow.pinned_shadows);
+        let pg = if smfn == k::INVALID_MFN {
+            (*h).next.cast_const()
+        } else {
+            let pg = mfn_to_page(smfn);
+            if pg == (*h).tail.cast_const() {
+                return k::INVALID_MFN;
+            }
+            return pdx_to_pfn(u64::from((*pg).__bindgen_anon_1.list.next));
+        };
+        if pg.is_null() {
+            k::INVALID_MFN
+        } else {
+            page_to_mfn(pg)
+        }
+    }
+}
+
 /// `mfn_to_page(smfn)->u.sh.type` (asm/mm.h), the shadow type of a shadow
 /// page.  The bitfield accessor is bindgen's; the debug build checks each
 /// read against the C shim (`Core::sp_type`).

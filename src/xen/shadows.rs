@@ -7,7 +7,7 @@ use ffi::{domain, vcpu};
 use xen_shadow_rs::platform::{ShadowOps, Table};
 use xen_shadow_rs::types::Mfn;
 
-use super::{Dom, Vcpu, Xen};
+use super::{fast, Dom, Vcpu, Xen};
 
 #[allow(improper_ctypes)]
 extern "C" {
@@ -21,6 +21,7 @@ extern "C" {
     );
     fn xsr_sh_init_xen_pae_l2_slots(l2t: *mut c_void, d: *const domain);
     fn xsr_sh_reset_l3_up_pointers(v: *mut vcpu);
+    #[cfg(xen_debug)]
     fn xsr_sh_pinned_shadows_next(d: *mut domain, mfn: c_ulong) -> c_ulong;
     fn xsr_sh_compat_l2_first_xen_slot(d: *const domain) -> c_uint;
     fn xsr_sh_check_page_has_no_refs(mfn: c_ulong) -> bool;
@@ -57,11 +58,16 @@ impl ShadowOps for Xen {
         unsafe { xsr_sh_reset_l3_up_pointers(v.0) }
     }
 
+    #[inline(always)]
     fn pinned_shadows_next(&self, d: Dom, smfn: Mfn) -> Mfn {
         // SAFETY: see above; `smfn` is INVALID_MFN or a page currently on
         // the pinned list (the caller got it from this function and holds
         // the paging lock).
-        Mfn(unsafe { xsr_sh_pinned_shadows_next(d.0, smfn.0) })
+        let next = unsafe { fast::pinned_shadows_next(d.0, smfn.0) };
+        #[cfg(xen_debug)]
+        // SAFETY: as above.
+        assert_eq!(next, unsafe { xsr_sh_pinned_shadows_next(d.0, smfn.0) });
+        Mfn(next)
     }
 
     fn compat_l2_first_xen_slot(&self, d: Dom) -> usize {
