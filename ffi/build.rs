@@ -147,6 +147,33 @@ const LAYOUT: &[(&str, &str, &str)] = &[
     ("cpu_info", "", ""),
     ("cpu_info", "current_vcpu", "current_vcpu"),
     ("cpu_info", "per_cpu_offset", "per_cpu_offset"),
+    // One-line shims replaced by inline reads (src/xen/fast.rs).
+    (
+        "vcpu",
+        "arch.hvm.guest_cr",
+        "arch.__bindgen_anon_1.hvm.guest_cr",
+    ),
+    (
+        "vcpu",
+        "arch.hvm.guest_efer",
+        "arch.__bindgen_anon_1.hvm.guest_efer",
+    ),
+    ("vcpu", "arch.guest_table_user", "arch.guest_table_user"),
+    ("vcpu", "arch.paging.shadow.gl3e", "arch.paging.shadow.gl3e"),
+    (
+        "domain",
+        "arch.paging.shadow.pinned_shadows",
+        "arch.paging.shadow.pinned_shadows",
+    ),
+    (
+        "domain",
+        "arch.paging.log_dirty.fault_count",
+        "arch.paging.log_dirty.fault_count",
+    ),
+    ("page_info", "list.next", "__bindgen_anon_1.list.next"),
+    ("page_list_head", "", ""),
+    ("page_list_head", "next", "next"),
+    ("page_list_head", "tail", "tail"),
     // The flattened guest walk c/guestwalkN.c fill (c/bindings.h).
     ("xsr_guest_walk", "", ""),
     ("xsr_guest_walk", "va", "va"),
