@@ -663,13 +663,13 @@ impl Core for Xen {
         // SAFETY: reads CR3 and page-table frames only.
         assert_eq!(unsafe { c::xsr_debug_va_to_mfn(addr) }, smfn.0);
         let _ = smfn;
-        // A linear-map address is inside Xen's slots, never 0.
+        // A linear-map address is inside Xen's slots, never 0.  It is a
+        // page of the shadow linear map of `v`, the current vCPU, whose
+        // upper entries the caller has found present: the page maps shadow
+        // `smfn`, readable and writable by Xen, while those entries stay.
         let base = NonNull::new(addr as usize as *mut u8).expect("sh_linear_page: null address");
-        // SAFETY: `addr` is a page-aligned address of the shadow linear map
-        // of `v`, the current vCPU, whose upper entries the caller has
-        // found present: the page maps shadow `smfn`, readable and
-        // writable by Xen, while those entries stay (the Table's contract
-        // is passed on to the caller, see `Core::sh_linear_page`).
+        // SAFETY: as just said; the Table's contract passes to the caller
+        // (see `Core::sh_linear_page`).
         unsafe { Table::from_raw(base) }
     }
 
