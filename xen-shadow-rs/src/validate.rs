@@ -253,54 +253,34 @@ pub fn sh_map_and_validate_gle<P: Platform, L: GuestLevel>(
         "sh_map_and_validate: {which:?} write in a {}-level paging mode",
         L::LEVELS
     );
+    // The write's arguments are the same for every level; only the shadow
+    // type and the two per-level functions differ (closures, so each arm
+    // is its own instance: no indirect calls).
+    macro_rules! run {
+        ($t:expr, $index:expr, $validate:expr) => {
+            sh_map_and_validate::<P, L>(p, v, gmfn, guest, offset, size, $t, $index, $validate)
+        };
+    }
     match which {
-        GuestTable::L4 => sh_map_and_validate::<P, L>(
-            p,
-            v,
-            gmfn,
-            guest,
-            offset,
-            size,
-            L::SH_L4,
-            |_, gi| shadow_l4_index(gi),
-            |ge, se, _| validate_gl4e::<P, L>(p, v, ge, se),
-        ),
-        GuestTable::L3 => sh_map_and_validate::<P, L>(
-            p,
-            v,
-            gmfn,
-            guest,
-            offset,
-            size,
-            L::SH_L3,
-            |_, gi| shadow_l3_index(gi),
-            |ge, se, _| validate_gl3e::<P, L>(p, v, ge, se),
-        ),
-        GuestTable::L2 | GuestTable::L2h => sh_map_and_validate::<P, L>(
-            p,
-            v,
-            gmfn,
-            guest,
-            offset,
-            size,
+        GuestTable::L4 => run!(L::SH_L4, |_, gi| shadow_l4_index(gi), |ge, se, _| {
+            validate_gl4e::<P, L>(p, v, ge, se)
+        }),
+        GuestTable::L3 => run!(L::SH_L3, |_, gi| shadow_l3_index(gi), |ge, se, _| {
+            validate_gl3e::<P, L>(p, v, ge, se)
+        }),
+        GuestTable::L2 | GuestTable::L2h => run!(
             if which == GuestTable::L2 {
                 L::SH_L2
             } else {
                 L::SH_L2H
             },
             |smfn, gi| shadow_l2_index::<P, L>(p, smfn, gi),
-            |ge, se, _| validate_gl2e::<P, L>(p, v, ge, se),
+            |ge, se, _| validate_gl2e::<P, L>(p, v, ge, se)
         ),
-        GuestTable::L1 => sh_map_and_validate::<P, L>(
-            p,
-            v,
-            gmfn,
-            guest,
-            offset,
-            size,
+        GuestTable::L1 => run!(
             L::SH_L1,
             |smfn, gi| shadow_l1_index::<P, L>(p, smfn, gi),
-            |ge, se, gi| validate_gl1e_at::<P, L>(p, v, ge, se, gi),
+            |ge, se, gi| validate_gl1e_at::<P, L>(p, v, ge, se, gi)
         ),
     }
 }
