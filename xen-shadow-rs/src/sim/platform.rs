@@ -87,15 +87,9 @@ impl Core for Sim {
         self.frame_index(mfn).is_some()
     }
     fn map_domain_page(&self, mfn: Mfn) -> Table {
-        let ptr = self
-            .page_ptr(mfn)
-            .unwrap_or_else(|| panic!("map_domain_page: invalid mfn {:#x}", mfn.0));
+        let t = self.frame_table(mfn);
         self.st.borrow_mut().maps += 1;
-        let nn = NonNull::new(ptr.cast::<u8>()).unwrap_or_else(|| unreachable!());
-        // SAFETY: `nn` is the 4 KiB-aligned start of a frame of `self.mem`,
-        // which is allocated once, never moved and outlives every Table the
-        // simulator hands out (they are used within calls on `self`).
-        unsafe { Table::from_raw(nn) }
+        t
     }
     fn unmap_domain_page(&self, _t: Table) {
         let mut st = self.st.borrow_mut();
@@ -354,9 +348,7 @@ impl Core for Sim {
             ),
         }
         // The linear map, not a map_domain_page mapping: not counted.
-        let t = self.map_domain_page(smfn);
-        self.st.borrow_mut().maps -= 1;
-        t
+        self.frame_table(smfn)
     }
     fn get_unsafe_u64(&self, addr: u64) -> Option<u64> {
         self.xen_read64(addr)
@@ -535,6 +527,21 @@ impl ShadowOps for Sim {
     }
 }
 
+impl Sim {
+    /// Frame `mfn` as a `Table`, without counting a mapping: what
+    /// `map_domain_page` hands out, and what Xen's linear maps show.
+    fn frame_table(&self, mfn: Mfn) -> Table {
+        let ptr = self
+            .page_ptr(mfn)
+            .unwrap_or_else(|| panic!("frame_table: invalid mfn {:#x}", mfn.0));
+        let nn = NonNull::new(ptr.cast::<u8>()).unwrap_or_else(|| unreachable!());
+        // SAFETY: `nn` is the 4 KiB-aligned start of a frame of `self.mem`,
+        // which is allocated once, never moved and outlives every Table the
+        // simulator hands out (they are used within calls on `self`).
+        unsafe { Table::from_raw(nn) }
+    }
+}
+
 impl Cr3Ops for Sim {
     fn vcpu_is_initialised(&self, _v: u32) -> bool {
         true
@@ -643,9 +650,7 @@ impl Cr3Ops for Sim {
         };
         // Xen's linear map, not a map_domain_page mapping: nothing to
         // release, so it is not counted.
-        let t = self.map_domain_page(page);
-        self.st.borrow_mut().maps -= 1;
-        t
+        self.frame_table(page)
     }
 }
 
