@@ -276,9 +276,12 @@ impl Core for Xen {
 
     #[inline(always)]
     fn sh_next_page(&self, smfn: Mfn) -> Mfn {
+        // multi.c's sh_next_page() is page_list_next() with an empty local
+        // head as the terminator, i.e. no tail check: the next page on the
+        // list.
         // SAFETY: see the module doc; `smfn` is a page of a multi-page
         // shadow of a 2-level guest, whose successor is on the same list.
-        let next = unsafe { fast::sh_next_page(smfn.0) };
+        let next = unsafe { fast::page_list_next_mfn(smfn.0) };
         #[cfg(xen_debug)]
         // SAFETY: as above.
         assert_eq!(

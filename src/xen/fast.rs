@@ -640,18 +640,17 @@ fn pdx_to_pfn(pdx: u64) -> u64 {
     unsafe { (pdx & pfn_pdx_bottom_mask) | (pdx.wrapping_shl(pfn_pdx_hole_shift) & pfn_top_mask) }
 }
 
-/// multi.c's `sh_next_page(smfn)`: the next page of a multi-page shadow of
-/// a 2-level guest, `page_to_mfn(page_list_next(pg, &h))` with the empty
-/// local head `h` C uses as the terminator, i.e. the frame whose pdx is
-/// `pg->list.next`.  The debug build checks it against C's
-/// (`xsr_sh_next_page`, which keeps multi.c's ASSERTs).
+/// The frame after `mfn` on the page list it is on:
+/// `page_to_mfn(pdx_to_page(mfn_to_page(mfn)->list.next))`, i.e.
+/// `page_list_next()` (xen/mm.h, pdx-linked lists) without the check
+/// against the list's tail, which is the caller's.
 ///
 /// # Safety
-/// `smfn` must be a page of such a shadow, not its last one.
+/// `mfn` must be a valid frame on a page list, not its tail.
 #[inline(always)]
-pub unsafe fn sh_next_page(smfn: u64) -> u64 {
-    // SAFETY: forwarded to the caller; a shadow page is on a page list.
-    let next = unsafe { (*mfn_to_page(smfn)).__bindgen_anon_1.list.next };
+pub unsafe fn page_list_next_mfn(mfn: u64) -> u64 {
+    // SAFETY: forwarded to the caller.
+    let next = unsafe { (*mfn_to_page(mfn)).__bindgen_anon_1.list.next };
     pdx_to_pfn(u64::from(next))
 }
 
@@ -664,9 +663,8 @@ fn page_to_mfn(pg: *const page_info) -> u64 {
 
 /// The page after `smfn` on `d`'s pinned-shadow list, the first if `smfn`
 /// is INVALID_MFN, INVALID_MFN at the end: `page_list_first(h)` /
-/// `page_list_next(mfn_to_page(smfn), h)` (xen/mm.h, pdx-linked lists)
-/// and `page_to_mfn`.  The debug build checks it against C's
-/// (`xsr_sh_pinned_shadows_next`).
+/// `page_list_next(mfn_to_page(smfn), h)` and `page_to_mfn`.  The debug
+/// build checks it against C's (`xsr_sh_pinned_shadows_next`).
 ///
 /// # Safety
 /// `d` must be a live domain whose paging lock is held; `smfn` is
@@ -676,19 +674,17 @@ pub unsafe fn pinned_shadows_next(d: *const domain, smfn: u64) -> u64 {
     // SAFETY: forwarded to the caller (the lock keeps the list stable).
     unsafe {
         let h = addr_of!((*d).arch.paging.shadow.pinned_shadows);
-        let pg = if smfn == k::INVALID_MFN {
-            (*h).next.cast_const()
-        } else {
-            let pg = mfn_to_page(smfn);
-            if pg == (*h).tail.cast_const() {
-                return k::INVALID_MFN;
+        if smfn == k::INVALID_MFN {
+            let first = (*h).next.cast_const();
+            if first.is_null() {
+                k::INVALID_MFN
+            } else {
+                page_to_mfn(first)
             }
-            return pdx_to_pfn(u64::from((*pg).__bindgen_anon_1.list.next));
-        };
-        if pg.is_null() {
+        } else if mfn_to_page(smfn) == (*h).tail.cast_const() {
             k::INVALID_MFN
         } else {
-            page_to_mfn(pg)
+            page_list_next_mfn(smfn)
         }
     }
 }
