@@ -1077,6 +1077,20 @@ fn this_cpu<T>(var: *mut T) -> *mut T {
     (var as usize).wrapping_add(off) as *mut T
 }
 
+/// `d->arch.paging.log_dirty.fault_count++` (a plain increment: its
+/// writers hold the paging lock).
+///
+/// # Safety
+/// `d` must be a live domain whose paging lock this CPU holds.
+#[inline(always)]
+pub unsafe fn log_dirty_fault_count_inc(d: *mut domain) {
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        let c = addr_of_mut!((*d).arch.paging.log_dirty.fault_count);
+        c.write(c.read().wrapping_add(1));
+    }
+}
+
 /// `&this_cpu(trace_shadow_path_flags)`: this CPU's copy, which only code
 /// running on it touches (no atomics, as in C).
 #[inline(always)]

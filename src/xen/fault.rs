@@ -202,10 +202,7 @@ impl FaultOps for Xen {
     fn log_dirty_fault_count_inc(&self, d: Dom) {
         // SAFETY: see above; called with the paging lock held, which
         // serialises the counter's writers, as in C (a plain increment).
-        unsafe {
-            let c = ::core::ptr::addr_of_mut!((*d.0).arch.paging.log_dirty.fault_count);
-            c.write(c.read().wrapping_add(1));
-        }
+        unsafe { fast::log_dirty_fault_count_inc(d.0) }
     }
     fn printk_recursive_shadow_fault(&self, d: Dom) {
         // SAFETY: see above; `locker_function` is a string literal or NULL
